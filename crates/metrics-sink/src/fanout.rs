@@ -1,0 +1,130 @@
+//! Publishing one snapshot to several sinks.
+
+use crate::{MetricsSink, PushReport, SinkError, Snapshot};
+
+/// Several sinks behind one call. A failing sink never stops the others; every outcome is
+/// returned, in the order the sinks were added.
+#[derive(Debug, Default)]
+pub struct FanOut {
+    sinks: Vec<Box<dyn MetricsSink>>,
+}
+
+/// The outcome of one sink in a [`FanOut`].
+#[derive(Debug)]
+pub struct SinkOutcome {
+    /// The sink's name.
+    pub sink: &'static str,
+    /// What happened.
+    pub result: Result<PushReport, SinkError>,
+}
+
+impl SinkOutcome {
+    /// True when the push failed or a metric was rejected.
+    #[must_use]
+    pub fn is_failure(&self) -> bool {
+        self.result.as_ref().map_or(true, |r| !r.rejected.is_empty())
+    }
+}
+
+impl FanOut {
+    /// An empty fan-out.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a sink.
+    pub fn add(&mut self, sink: Box<dyn MetricsSink>) {
+        self.sinks.push(sink);
+    }
+
+    /// True when no sink was configured.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.sinks.is_empty()
+    }
+
+    /// The names of the configured sinks.
+    #[must_use]
+    pub fn names(&self) -> Vec<&'static str> {
+        self.sinks.iter().map(|s| s.name()).collect()
+    }
+
+    /// Pushes to every sink concurrently and returns each outcome.
+    pub async fn push_all(&self, snapshot: &Snapshot) -> Vec<SinkOutcome> {
+        let futures = self.sinks.iter().map(|s| async move {
+            SinkOutcome {
+                sink: s.name(),
+                result: s.push(snapshot).await,
+            }
+        });
+        join_all(futures).await
+    }
+}
+
+/// Minimal `join_all` (keeps the `futures` crate out of the tree): polls every future in turn.
+async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    use std::pin::Pin;
+    use std::task::Poll;
+    let mut pending: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for (i, fut) in pending.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match fut.as_mut().poll(cx) {
+                    Poll::Ready(v) => out[i] = Some(v),
+                    Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ImageRef, SinkErrorKind};
+    use async_trait::async_trait;
+
+    #[derive(Debug)]
+    struct Failing;
+    #[async_trait]
+    impl MetricsSink for Failing {
+        fn name(&self) -> &'static str {
+            "failing"
+        }
+        async fn push(&self, s: &Snapshot) -> Result<PushReport, SinkError> {
+            Err(SinkError {
+                sink: "failing",
+                kind: SinkErrorKind::Unavailable,
+                message: "down".into(),
+                unsent: s.metrics.iter().map(|m| m.name.to_owned()).collect(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn one_failure_does_not_stop_the_others() {
+        let buf = crate::stdout::SharedBuffer::default();
+        let mut f = FanOut::new();
+        f.add(Box::new(Failing));
+        f.add(Box::new(crate::StdoutSink::to_writer(
+            crate::StdoutFormat::Text,
+            buf.clone(),
+        )));
+        let snap = Snapshot::vulnerability_counts(
+            ImageRef::parse("a:1"),
+            jiff::Timestamp::UNIX_EPOCH,
+            [("CRITICAL", 1)],
+        );
+        let out = f.push_all(&snap).await;
+        assert_eq!(out.len(), 2);
+        assert!(out[0].is_failure());
+        assert!(!out[1].is_failure());
+        assert!(buf.contents().contains("CRITICAL"));
+    }
+}
