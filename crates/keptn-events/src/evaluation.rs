@@ -1,0 +1,1 @@
+//! Evaluation payloads (to be written).

@@ -1,0 +1,1 @@
+//! get-sli payloads (to be written).
