@@ -1,1 +1,264 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// Environment variable names the binaries read, in one place (uv's `EnvVars`).
+pub mod env {
+    /// Image repository (seed compatible).
+    pub const IMAGE: &str = "IMAGE";
+    /// Image tag (seed compatible).
+    pub const TAG: &str = "TAG";
+    /// Severity list (the seed's spelling).
+    pub const TRIVY_SECURITY: &str = "TRIVY_SECURITY";
+    /// Severity list (Trivy's own spelling), read when `TRIVY_SECURITY` is unset.
+    pub const TRIVY_SEVERITY: &str = "TRIVY_SEVERITY";
+    /// Trivy executable.
+    pub const TRIVY_BIN: &str = "TRIVY_BIN";
+    /// Dynatrace endpoint (seed compatible).
+    pub const METRICS_ENDPOINT: &str = "METRICS_ENDPOINT";
+    /// Dynatrace API token (seed compatible).
+    pub const METRICS_API_TOKEN: &str = "METRICS_API_TOKEN";
+    /// Pushgateway base URL.
+    pub const PUSHGATEWAY_URL: &str = "PUSHGATEWAY_URL";
+    /// Keptn API base URL.
+    pub const KEPTN_API_URL: &str = "KEPTN_API_URL";
+    /// Keptn API token.
+    pub const KEPTN_API_TOKEN: &str = "KEPTN_API_TOKEN";
+    /// Log filter (tracing `EnvFilter` syntax), overrides `-v`/`-q`.
+    pub const VULNGATE_LOG: &str = "VULNGATE_LOG";
+}
+
+/// The exit codes every vulngate binary uses (DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Success, or the gate passed (a warning passes unless `--fail-on-warning`).
+    Ok = 0,
+    /// The gate failed.
+    GateFailed = 1,
+    /// Usage or input error: bad flag, unreadable or malformed file, invalid name.
+    Usage = 2,
+    /// An external dependency failed: trivy, a metrics backend, the Keptn API.
+    External = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        Self::from(e as u8)
+    }
+}
+
+/// An error that ends the run: one sentence for the user and the exit code it maps to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Exit code.
+    pub exit: Exit,
+    /// One line, already with context (file name, URL, what to do).
+    pub message: String,
+}
+
+impl Failure {
+    /// Exit 2: the user's input is wrong.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Usage,
+            message: message.into(),
+        }
+    }
+
+    /// Exit 3: something outside failed.
+    pub fn external(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::External,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Turns a run's result into the process exit code, printing a failure as one line on stderr
+/// (`<binary>: error: <message>`). Newlines in messages are flattened so it stays one line.
+#[must_use]
+#[allow(clippy::print_stderr)] // the one place binaries report fatal errors
+pub fn finish(binary: &str, result: Result<Exit, Failure>) -> ExitCode {
+    match result {
+        Ok(exit) => exit.into(),
+        Err(f) => {
+            let one_line = f.message.replace(['\n', '\r'], " ");
+            eprintln!("{binary}: error: {one_line}");
+            f.exit.into()
+        }
+    }
+}
+
+/// `-v` / `-q` for every binary.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct LogArgs {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+impl LogArgs {
+    /// Installs the tracing subscriber, writing to stderr (stdout is for results).
+    pub fn init(self) {
+        let level = match (self.quiet, self.verbose) {
+            (true, _) => "error",
+            (false, 0) => "warn",
+            (false, 1) => "info",
+            (false, 2) => "debug",
+            _ => "trace",
+        };
+        // Our crates at the chosen level; dependencies (hyper, rustls) one step quieter
+        // unless VULNGATE_LOG says otherwise.
+        let filter = std::env::var(env::VULNGATE_LOG).unwrap_or_else(|_| {
+            format!("warn,trivy_scan={level},keptn_send={level},slo_gate={level},trivy_report={level},metrics_sink={level},keptn_events={level},slo_eval={level},sli_provider={level},http_policy={level}")
+        });
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .try_init();
+    }
+}
+
+/// Reads a secret from a flag/env value or from a file (first line, trimmed: mounted secrets
+/// often end in a newline). Giving both is a usage error.
+///
+/// # Errors
+/// Both given, unreadable file, or an empty secret.
+pub fn load_secret(
+    value: Option<&SecretString>,
+    file: Option<&Path>,
+    what: &str,
+) -> Result<Option<SecretString>, Failure> {
+    use secrecy::ExposeSecret;
+    match (value, file) {
+        (Some(_), Some(path)) => Err(Failure::usage(format!(
+            "give the {what} either directly or with a file ({}), not both",
+            path.display()
+        ))),
+        (Some(v), None) => {
+            if v.expose_secret().trim().is_empty() {
+                return Err(Failure::usage(format!("the {what} is empty")));
+            }
+            Ok(Some(SecretString::from(v.expose_secret().trim().to_owned())))
+        }
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::usage(format!("cannot read the {what} file {}: {e}", path.display()))
+            })?;
+            let token = text.lines().next().unwrap_or("").trim().to_owned();
+            if token.is_empty() {
+                return Err(Failure::usage(format!(
+                    "the {what} file {} is empty",
+                    path.display()
+                )));
+            }
+            Ok(Some(SecretString::from(token)))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Parses durations as users write them: `500ms`, `30s`, `5m`, `2h`, `7d`, or bare seconds.
+///
+/// # Errors
+/// A message naming the bad value and the accepted forms.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let s = raw.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let bad = || format!("invalid duration `{raw}`: use a number with ms, s, m, h or d, for example 30s or 5m");
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return Err(bad()),
+    };
+    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Rejects references that could be taken for options or that hide characters
+/// (DESIGN: a leading `-`, whitespace or control characters).
+///
+/// # Errors
+/// A usage failure naming the problem.
+pub fn validate_reference(what: &str, value: &str) -> Result<(), Failure> {
+    if value.is_empty() {
+        return Err(Failure::usage(format!("the {what} is empty")));
+    }
+    if value.starts_with('-') {
+        return Err(Failure::usage(format!(
+            "the {what} `{value}` starts with `-`; refusing it so it cannot be read as an option"
+        )));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Failure::usage(format!(
+            "the {what} {value:?} contains the character {c:?}; whitespace and control characters are not allowed"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86400)));
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn references() {
+        assert!(validate_reference("image", "nginx:1.21.1").is_ok());
+        assert!(validate_reference("image", "--help").is_err());
+        assert!(validate_reference("image", "nginx latest").is_err());
+        assert!(validate_reference("image", "nginx\u{1b}").is_err());
+        assert!(validate_reference("image", "").is_err());
+    }
+
+    #[test]
+    fn secrets_from_files_are_trimmed_and_never_shown() {
+        let dir = std::env::temp_dir().join(format!("cli-support-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("token");
+        std::fs::write(&f, "dt0c01.MARKER\n").unwrap();
+        let s = load_secret(None, Some(&f), "Dynatrace token").unwrap().unwrap();
+        assert_eq!(s.expose_secret(), "dt0c01.MARKER");
+        assert!(!format!("{s:?}").contains("MARKER"));
+        let both = load_secret(Some(&s), Some(&f), "token").unwrap_err();
+        assert_eq!(both.exit, Exit::Usage);
+        assert!(!both.message.contains("MARKER"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

