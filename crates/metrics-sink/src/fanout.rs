@@ -22,7 +22,9 @@ impl SinkOutcome {
     /// True when the push failed or a metric was rejected.
     #[must_use]
     pub fn is_failure(&self) -> bool {
-        self.result.as_ref().map_or(true, |r| !r.rejected.is_empty())
+        self.result
+            .as_ref()
+            .map_or(true, |r| !r.rejected.is_empty())
     }
 }
 
@@ -78,7 +80,11 @@ async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) 
                 }
             }
         }
-        if all_done { Poll::Ready(()) } else { Poll::Pending }
+        if all_done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     })
     .await;
     out.into_iter().flatten().collect()

@@ -4,6 +4,28 @@
 mod fanout;
 mod model;
 mod stdout;
+#[cfg(feature = "_http")]
+mod transport;
+
+#[cfg(feature = "dynatrace")]
+pub mod dynatrace;
+#[cfg(feature = "otlp")]
+pub mod otlp;
+#[cfg(feature = "pushgateway")]
+pub mod pushgateway;
+
+#[cfg(feature = "dynatrace")]
+pub use dynatrace::{DynatraceConfig, DynatraceMode, DynatraceSink};
+/// Re-exported so callers can build configs without depending on these crates themselves.
+#[cfg(feature = "_http")]
+pub use http_policy::{HttpConfig, RetryPolicy};
+#[cfg(feature = "otlp")]
+pub use otlp::{OtlpConfig, OtlpProtocol, OtlpSink};
+#[cfg(feature = "pushgateway")]
+pub use pushgateway::{PushgatewayConfig, PushgatewaySink};
+/// Re-exported so callers can build configs without depending on `url` themselves.
+#[cfg(feature = "_http")]
+pub use url::Url;
 
 pub use fanout::{FanOut, SinkOutcome};
 pub use model::{ImageRef, Metric, Snapshot, names};

@@ -165,8 +165,14 @@ mod tests {
             jiff::Timestamp::UNIX_EPOCH,
             [("HIGH", 2), ("critical", 3)],
         );
-        let sev: Vec<_> = s.by_severity().map(|(s, m)| (s.to_owned(), m.value)).collect();
-        assert_eq!(sev, [("HIGH".to_owned(), 2.0), ("CRITICAL".to_owned(), 3.0)]);
+        let sev: Vec<_> = s
+            .by_severity()
+            .map(|(s, m)| (s.to_owned(), m.value))
+            .collect();
+        assert_eq!(
+            sev,
+            [("HIGH".to_owned(), 2.0), ("CRITICAL".to_owned(), 3.0)]
+        );
         assert_eq!(s.total(), Some(5.0));
     }
 }

@@ -24,7 +24,9 @@ pub struct StdoutSink {
 
 impl std::fmt::Debug for StdoutSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StdoutSink").field("format", &self.format).finish_non_exhaustive()
+        f.debug_struct("StdoutSink")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
     }
 }
 

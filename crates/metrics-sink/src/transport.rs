@@ -1,0 +1,96 @@
+//! Pieces shared by the HTTP sinks: turning transport failures into [`SinkError`]s that name
+//! every unsent metric, and reading small response bodies.
+
+use http_policy::HttpError;
+
+use crate::{SinkError, SinkErrorKind};
+
+/// A transport-level failure (no usable response after the retries) as a [`SinkError`].
+pub(crate) fn unavailable(sink: &'static str, err: &HttpError, unsent: Vec<String>) -> SinkError {
+    let kind = match err {
+        HttpError::Client(_) | HttpError::InvalidToken => SinkErrorKind::Config,
+        HttpError::Transport { .. } | HttpError::RetriesExhausted { .. } => {
+            SinkErrorKind::Unavailable
+        }
+    };
+    SinkError {
+        sink,
+        kind,
+        message: err.to_string(),
+        unsent,
+    }
+}
+
+/// A failure decided from a response or from the configuration.
+pub(crate) fn failure(
+    sink: &'static str,
+    kind: SinkErrorKind,
+    message: String,
+    unsent: Vec<String>,
+) -> SinkError {
+    SinkError {
+        sink,
+        kind,
+        message,
+        unsent,
+    }
+}
+
+/// Reads a response body, at most 4 MiB (OTLP's recommended response limit), lossy UTF-8 for
+/// text. A body that cannot be read is treated as empty: the status decides the outcome.
+pub(crate) async fn body_bytes(resp: reqwest::Response) -> Vec<u8> {
+    const MAX: usize = 4 * 1024 * 1024;
+    match resp.bytes().await {
+        Ok(b) if b.len() <= MAX => b.to_vec(),
+        Ok(b) => b[..MAX].to_vec(),
+        Err(e) => {
+            tracing::debug!(error = %e, "could not read the response body");
+            Vec::new()
+        }
+    }
+}
+
+/// The `message` of a JSON error body (`{"error":{"message":…}}` as Dynatrace's ErrorEnvelope,
+/// or `{"message":…}` as google.rpc.Status), else an excerpt of the body.
+pub(crate) fn error_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+        let msg = v
+            .pointer("/error/message")
+            .or_else(|| v.get("message"))
+            .and_then(serde_json::Value::as_str);
+        if let Some(m) = msg {
+            return http_policy::excerpt(m);
+        }
+    }
+    http_policy::excerpt(&text)
+}
+
+/// Percent-decoding (`%41` → `A`); malformed escapes stay as they are, invalid UTF-8 is
+/// replaced.
+pub(crate) fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
