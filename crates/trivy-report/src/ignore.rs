@@ -135,7 +135,9 @@ impl IgnoreRules {
                 let path_ok = r.paths.is_empty() || r.paths.iter().any(|p| glob_match(p, path));
                 let purl_ok = match &target_purl {
                     None => true,
-                    Some(t) => r.parsed_purls.is_empty() || r.parsed_purls.iter().any(|p| p.matches(t)),
+                    Some(t) => {
+                        r.parsed_purls.is_empty() || r.parsed_purls.iter().any(|p| p.matches(t))
+                    }
                 };
                 if path_ok && purl_ok {
                     return Some(i);
@@ -181,7 +183,9 @@ fn parse_lines_named(text: &str, name: &str, today: Date) -> Result<IgnoreRules,
                 if expires.is_none() {
                     expires = Some(parse_date(d).ok_or_else(|| IgnoreError::Invalid {
                         line: line_no,
-                        message: format!("invalid expiry date `{d}` for {id}: expected exp:YYYY-MM-DD"),
+                        message: format!(
+                            "invalid expiry date `{d}` for {id}: expected exp:YYYY-MM-DD"
+                        ),
                     })?);
                 }
             } else {
@@ -241,9 +245,12 @@ fn parse_yaml_named(text: &str, name: &str, today: Date) -> Result<IgnoreRules, 
         return Ok(IgnoreRules::default());
     }
     let file: YamlFile = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map_or((0, 0), |l| (usize::try_from(l.line()).unwrap_or(0), usize::try_from(l.column()).unwrap_or(0)));
+        let (line, column) = e.location().map_or((0, 0), |l| {
+            (
+                usize::try_from(l.line()).unwrap_or(0),
+                usize::try_from(l.column()).unwrap_or(0),
+            )
+        });
         let message = e.to_string();
         let message = message.lines().next().unwrap_or("").trim().to_owned();
         IgnoreError::Yaml {
@@ -269,12 +276,16 @@ fn parse_yaml_named(text: &str, name: &str, today: Date) -> Result<IgnoreRules, 
         let purls = r.purls.unwrap_or_default();
         let parsed_purls = purls
             .iter()
-            .map(|p| Purl::parse(p).map_err(|m| invalid(format!("invalid purl `{p}` for {id}: {m}"))))
+            .map(|p| {
+                Purl::parse(p).map_err(|m| invalid(format!("invalid purl `{p}` for {id}: {m}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let expires = match r.expired_at.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(d) => Some(parse_date(d).ok_or_else(|| {
-                invalid(format!("invalid expired_at `{d}` for {id}: expected YYYY-MM-DD"))
+                invalid(format!(
+                    "invalid expired_at `{d}` for {id}: expected YYYY-MM-DD"
+                ))
             })?),
         };
         push_rule(
@@ -393,12 +404,13 @@ fn pct_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -415,11 +427,8 @@ fn glob_valid(p: &str) -> bool {
     let mut chars = p.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if chars.next().is_none() {
-                    return false;
-                }
-            }
+            '\\' if chars.next().is_none() => return false,
+            '\\' => {}
             '[' if !in_class => in_class = true,
             ']' if in_class => in_class = false,
             '{' if !in_class => depth_brace += 1,
@@ -499,7 +508,9 @@ fn match_segments(pat: &[&str], path: &[&str]) -> bool {
         None => path.is_empty(),
         Some((&"**", rest)) => (0..=path.len()).any(|k| match_segments(rest, &path[k..])),
         Some((p, rest)) => match path.split_first() {
-            Some((s, prest)) => match_one(p.as_bytes(), s.as_bytes()) && match_segments(rest, prest),
+            Some((s, prest)) => {
+                match_one(p.as_bytes(), s.as_bytes()) && match_segments(rest, prest)
+            }
             None => false,
         },
     }
@@ -562,7 +573,10 @@ mod tests {
         assert!(glob_match("**/*.jar", "app/lib/x.jar"));
         assert!(glob_match("**/*.jar", "x.jar"));
         assert!(!glob_match("*.jar", "lib/x.jar"));
-        assert!(glob_match("usr/lib/python3.9/site-packages/**", "usr/lib/python3.9/site-packages/urllib3-1.26.4.dist-info/METADATA"));
+        assert!(glob_match(
+            "usr/lib/python3.9/site-packages/**",
+            "usr/lib/python3.9/site-packages/urllib3-1.26.4.dist-info/METADATA"
+        ));
         assert!(glob_match("{a,b}/c?", "b/cd"));
         assert!(glob_match("x[0-9]", "x7"));
         assert!(!glob_match("x[!0-9]", "x7"));
@@ -596,6 +610,9 @@ mod tests {
         assert_eq!(r.rules.len(), 2);
         assert_eq!(r.rules[0].statement.as_deref(), Some("later"));
         let e = parse_trivyignore("CVE-1 exp:2026-13-01", today).unwrap_err();
-        assert!(e.to_string().starts_with("line 1: invalid expiry date"), "{e}");
+        assert!(
+            e.to_string().starts_with("line 1: invalid expiry date"),
+            "{e}"
+        );
     }
 }

@@ -5,6 +5,8 @@ mod error;
 mod ignore;
 mod keys;
 mod parse;
+#[cfg(feature = "runner")]
+pub mod runner;
 mod severity;
 
 use std::io::Read;

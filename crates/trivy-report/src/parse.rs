@@ -38,10 +38,12 @@ impl<'o, 'f> Walk<'o, 'f> {
         want_keys: bool,
         callback: Option<&'f mut dyn FnMut(&Finding)>,
     ) -> Self {
-        let need_strings =
-            opts.unique || opts.ignore.is_some() || want_keys || callback.is_some();
+        let need_strings = opts.unique || opts.ignore.is_some() || want_keys || callback.is_some();
         let need_target = callback.is_some()
-            || opts.ignore.as_ref().is_some_and(crate::IgnoreRules::needs_paths);
+            || opts
+                .ignore
+                .as_ref()
+                .is_some_and(crate::IgnoreRules::needs_paths);
         Self {
             opts,
             need_strings,
@@ -71,9 +73,7 @@ impl<'o, 'f> Walk<'o, 'f> {
                 64 * 1024,
                 &mut probe,
             ));
-            TopSeed(self)
-                .deserialize(&mut de)
-                .and_then(|()| de.end())
+            TopSeed(self).deserialize(&mut de).and_then(|()| de.end())
         };
         res.map_err(|e| ReportError::from_json(e, probe.saw_content))
     }
@@ -190,10 +190,7 @@ impl<'o, 'f> Walk<'o, 'f> {
         self.counts.add(sev);
         self.findings += 1;
         if let Some(keys) = &mut self.keys {
-            let k = (
-                self.cur.vulnerability_id.clone(),
-                self.cur.pkg_name.clone(),
-            );
+            let k = (self.cur.vulnerability_id.clone(), self.cur.pkg_name.clone());
             keys.entry(k)
                 .and_modify(|s| *s = (*s).max(sev))
                 .or_insert(sev);
