@@ -16,8 +16,8 @@ pub mod client;
 
 pub use data::{CommonData, EventResult, Status};
 pub use envelope::{
-    BuildError, CONTENT_TYPE, CloudEvent, CloudEventBuilder, DEFAULT_KEPTN_SPEC_VERSION,
-    EventTime, KeptnContext, SPEC_VERSION, TimeError,
+    BuildError, CONTENT_TYPE, CloudEvent, CloudEventBuilder, DEFAULT_KEPTN_SPEC_VERSION, EventTime,
+    KeptnContext, SPEC_VERSION, TimeError,
 };
 pub use event_type::{EventType, EventTypeError, PREFIX, Phase};
 pub use names::{
