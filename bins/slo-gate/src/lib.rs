@@ -1,0 +1,529 @@
+//! `slo-gate`: evaluates a Keptn `slo.yaml` locally with lighthouse's semantics, on SLI values
+//! from a Trivy report, a values file, Prometheus or Dynatrace.
+//!
+//! The gate logic lives in `sli_provider::gate` (shared with `trivy-scan --slo`); this crate
+//! parses flags, reads files, queries backends and maps errors to exit codes.
+#![allow(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use cli_support::{Exit, Failure, LogArgs};
+use http_policy::{EndpointRules, HttpConfig, RetryPolicy, parse_endpoint};
+use jiff::{SignedDuration, Timestamp};
+use secrecy::SecretString;
+use sli_provider::gate::{
+    self, Format, GateError, GateOptions, ResultConvention, context_with_filters,
+    evaluate_and_render, finished_from_indicators, indicator_names, load_history, load_sli,
+    load_slo,
+};
+use sli_provider::report::{BaselineDiff, ReportSli};
+use sli_provider::{QueryContext, Window};
+use trivy_report::{CountOptions, IgnoreRules, Severity, parse_severity_list};
+
+/// Where SLI values come from when `--provider` is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Provider {
+    /// Prometheus HTTP API: instant query of each sli.yaml PromQL at the end of the window.
+    Prometheus,
+    /// Dynatrace Metrics API v2: each sli.yaml `metricSelector=...` over the window.
+    Dynatrace,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Table of objectives, then verdict, score and message.
+    Text,
+    /// Exactly the `data` of `sh.keptn.event.evaluation.finished`.
+    Json,
+    /// For CI job summaries and PR comments.
+    Markdown,
+    /// JUnit XML, one testcase per objective.
+    Junit,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Self {
+        match f {
+            OutputFormat::Text => Self::Text,
+            OutputFormat::Json => Self::Json,
+            OutputFormat::Markdown => Self::Markdown,
+            OutputFormat::Junit => Self::Junit,
+        }
+    }
+}
+
+/// Evaluate a Keptn slo.yaml quality gate locally, with lighthouse's exact semantics.
+///
+/// Exit codes: 0 pass (or warning), 1 fail (or warning with --fail-on-warning), 2 usage or
+/// input error, 3 a metrics backend failed.
+#[derive(Debug, Parser)]
+#[command(name = "slo-gate", version, about, long_about = None)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["report", "sli_values", "provider"])))]
+pub struct Cli {
+    /// Keptn slo.yaml. A missing or empty file is an error unless --allow-missing-slo.
+    #[arg(long, value_name = "FILE")]
+    pub slo: PathBuf,
+
+    /// SLI values from a Trivy JSON report (`-` = stdin): built-in names
+    /// vulnerabilities_<severity>/_total, and sli.yaml queries
+    /// `metricSelector=trivy.vulnerabilities.<SEVERITY>`.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// SLI values from JSON: a {"name": number} map, or the data of a get-sli.finished event.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sli", "baseline", "severity", "unique", "fixable_only", "ignore_file"])]
+    pub sli_values: Option<PathBuf>,
+
+    /// Query a metrics backend for each objective's SLI (needs --sli).
+    #[arg(long, value_enum, requires = "sli", conflicts_with_all = ["baseline", "severity", "unique", "fixable_only", "ignore_file"])]
+    pub provider: Option<Provider>,
+
+    /// sli.yaml: SLI name -> query (PromQL for prometheus, metricSelector=... for dynatrace
+    /// and --report).
+    #[arg(long, value_name = "FILE")]
+    pub sli: Option<PathBuf>,
+
+    /// Severities that count (comma list of CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN; default all);
+    /// vulnerabilities_total sums these.
+    #[arg(long, value_name = "LIST", requires = "report")]
+    pub severity: Option<String>,
+
+    /// Count distinct (VulnerabilityID, PkgName, InstalledVersion) only.
+    #[arg(long, requires = "report")]
+    pub unique: bool,
+
+    /// Count only findings with a fixed version.
+    #[arg(long, requires = "report")]
+    pub fixable_only: bool,
+
+    /// .trivyignore or .trivyignore.yaml rules (expired rules do not apply).
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub ignore_file: Option<PathBuf>,
+
+    /// Baseline Trivy report: adds new_vulnerabilities_<severity> and
+    /// fixed_vulnerabilities_<severity> (keyed by VulnerabilityID and PkgName).
+    #[arg(long, value_name = "REPORT", requires = "report")]
+    pub baseline: Option<PathBuf>,
+
+    /// Prometheus base URL.
+    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    pub prometheus_url: Option<String>,
+
+    /// Dynatrace environment URL (env DT_TENANT, then METRICS_ENDPOINT); a bare host gets https.
+    #[arg(long, env = "DT_TENANT", value_name = "URL")]
+    pub dynatrace_url: Option<String>,
+
+    /// Dynatrace API token with metrics.read (env DT_API_TOKEN, then METRICS_API_TOKEN).
+    #[arg(long, env = "DT_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub dynatrace_token: Option<SecretString>,
+
+    /// Read the Dynatrace API token from a file (first line).
+    #[arg(long, value_name = "FILE", conflicts_with = "dynatrace_token")]
+    pub dynatrace_token_file: Option<PathBuf>,
+
+    /// Start of the evaluation window (RFC 3339).
+    #[arg(long, value_name = "TIME", conflicts_with = "timeframe")]
+    pub from: Option<String>,
+
+    /// End of the evaluation window (RFC 3339; default now).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+
+    /// Length of the window ending at --to (or now), e.g. 5m (default 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeframe: Option<String>,
+
+    /// Allow sending the token over plain http to a non-loopback host.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+
+    /// Time allowed for one backend request.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub timeout: String,
+
+    /// Retries of a backend request after transport errors, 408, 429 and 5xx.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Keptn project ($PROJECT in sli.yaml queries; copied to the result).
+    #[arg(long)]
+    pub project: Option<String>,
+
+    /// Keptn stage ($STAGE).
+    #[arg(long)]
+    pub stage: Option<String>,
+
+    /// Keptn service ($SERVICE).
+    #[arg(long)]
+    pub service: Option<String>,
+
+    /// Deployment ($DEPLOYMENT).
+    #[arg(long)]
+    pub deployment: Option<String>,
+
+    /// Label key=value ($LABEL.<key>; copied to the result). Repeatable.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+
+    /// Earlier results: JSON array of evaluation.finished data, newest first.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    /// Prepend this evaluation to FILE (created if missing).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// A warning fails the gate (exit 1).
+    #[arg(long)]
+    pub fail_on_warning: bool,
+
+    /// A missing or empty SLO file passes without evaluation (lighthouse's behaviour).
+    #[arg(long)]
+    pub allow_missing_slo: bool,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+fn gate_failure(e: &GateError) -> Failure {
+    Failure::usage(e.to_string())
+}
+
+/// Reads a file; `Ok(None)` when it does not exist.
+fn read_optional(path: &Path, what: &str) -> Result<Option<String>, Failure> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Failure::usage(format!(
+            "cannot read the {what} {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn read_required(path: &Path, what: &str) -> Result<String, Failure> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| Failure::usage(format!("cannot read the {what} from stdin: {e}")))?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!("cannot read the {what} {}: {e}", path.display()))
+    })
+}
+
+fn parse_time(raw: &str, flag: &str) -> Result<Timestamp, Failure> {
+    raw.trim().parse::<Timestamp>().map_err(|e| {
+        Failure::usage(format!(
+            "{flag} `{raw}` is not an RFC 3339 time such as 2026-11-22T07:00:00Z: {e}"
+        ))
+    })
+}
+
+/// The evaluation window from --from/--to/--timeframe (default: the 5 minutes ending now).
+fn window(cli: &Cli) -> Result<Window, Failure> {
+    let end = match &cli.to {
+        Some(t) => parse_time(t, "--to")?,
+        None => Timestamp::now(),
+    };
+    let start = match (&cli.from, &cli.timeframe) {
+        (Some(f), _) => parse_time(f, "--from")?,
+        (None, tf) => {
+            let d = cli_support::parse_duration(tf.as_deref().unwrap_or("5m"))
+                .map_err(|e| Failure::usage(format!("--timeframe: {e}")))?;
+            let d = SignedDuration::try_from(d)
+                .map_err(|_| Failure::usage("--timeframe is too long"))?;
+            end.checked_sub(d)
+                .map_err(|_| Failure::usage("--timeframe reaches before the year -9999"))?
+        }
+    };
+    if start >= end {
+        return Err(Failure::usage(format!(
+            "the evaluation window is empty: start {start} is not before end {end}"
+        )));
+    }
+    Ok(Window { start, end })
+}
+
+fn context(cli: &Cli) -> Result<QueryContext, Failure> {
+    let mut labels = BTreeMap::new();
+    for l in &cli.labels {
+        let Some((k, v)) = l.split_once('=') else {
+            return Err(Failure::usage(format!(
+                "--label `{l}` is not KEY=VALUE"
+            )));
+        };
+        if k.trim().is_empty() {
+            return Err(Failure::usage(format!("--label `{l}` has an empty key")));
+        }
+        labels.insert(k.trim().to_owned(), v.to_owned());
+    }
+    Ok(QueryContext {
+        project: cli.project.clone().unwrap_or_default(),
+        stage: cli.stage.clone().unwrap_or_default(),
+        service: cli.service.clone().unwrap_or_default(),
+        deployment: cli.deployment.clone().unwrap_or_default(),
+        labels,
+        filters: Vec::new(),
+    })
+}
+
+fn count_options(cli: &Cli) -> Result<CountOptions, Failure> {
+    let ignore = match &cli.ignore_file {
+        None => None,
+        Some(p) => {
+            let today = jiff::Zoned::now().date();
+            Some(IgnoreRules::load(p, today).map_err(|e| {
+                Failure::usage(format!("invalid ignore file {}: {e}", p.display()))
+            })?)
+        }
+    };
+    Ok(CountOptions {
+        unique: cli.unique,
+        fixable_only: cli.fixable_only,
+        ignore,
+    })
+}
+
+fn open_report(path: &Path) -> Result<Box<dyn std::io::Read>, Failure> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    let f = std::fs::File::open(path).map_err(|e| {
+        Failure::usage(format!("cannot read the report {}: {e}", path.display()))
+    })?;
+    Ok(Box::new(std::io::BufReader::new(f)))
+}
+
+fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
+    let selected: Vec<Severity> = match &cli.severity {
+        Some(s) => parse_severity_list(s).map_err(|e| Failure::usage(format!("--severity: {e}")))?,
+        None => Vec::new(),
+    };
+    let opts = count_options(cli)?;
+    let bad = |path: &Path, e: trivy_report::ReportError| {
+        Failure::usage(format!("invalid Trivy report {}: {e}", path.display()))
+    };
+    match &cli.baseline {
+        None => {
+            let summary =
+                trivy_report::summarize(open_report(report)?, &opts).map_err(|e| bad(report, e))?;
+            Ok(ReportSli::from_summary(&summary, &selected))
+        }
+        Some(base) => {
+            let current = trivy_report::finding_keys(open_report(report)?, &opts)
+                .map_err(|e| bad(report, e))?;
+            let baseline = trivy_report::finding_keys(open_report(base)?, &opts)
+                .map_err(|e| bad(base, e))?;
+            Ok(ReportSli::from_summary(current.summary(), &selected)
+                .with_baseline(BaselineDiff::between(&current, &baseline)))
+        }
+    }
+}
+
+/// Runs the gate; writes the result to `out`, returns the exit code.
+///
+/// # Errors
+/// A [`Failure`] (one line, exit 2 or 3) when no evaluation could be made.
+pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
+    let ctx = context(cli)?;
+    let mut opts = GateOptions {
+        format: cli.format.into(),
+        fail_on_warning: cli.fail_on_warning,
+        allow_missing_slo: cli.allow_missing_slo,
+        context: ctx,
+        window: None,
+    };
+    let slo_path = cli.slo.display().to_string();
+    let slo_text = read_optional(&cli.slo, "SLO file")?;
+    let history_text = match &cli.history {
+        Some(p) => read_optional(p, "history file")?,
+        None => None,
+    };
+    let history_path = cli
+        .history
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let history = load_history(history_text.as_deref(), &history_path).map_err(|e| gate_failure(&e))?;
+
+    let outcome = if let Some(report) = &cli.report {
+        if cli.from.is_some() || cli.to.is_some() || cli.timeframe.is_some() {
+            opts.window = Some(window(cli)?);
+        }
+        let sli = report_sli(cli, report)?;
+        let sli_text = match &cli.sli {
+            Some(p) => Some((read_required(p, "SLI file")?, p.display().to_string())),
+            None => None,
+        };
+        gate::gate_on_summary(
+            slo_text.as_deref(),
+            &slo_path,
+            sli_text.as_ref().map(|(t, p)| (t.as_str(), p.as_str())),
+            &sli,
+            &history,
+            &opts,
+        )
+        .map_err(|e| gate_failure(&e))?
+    } else if let Some(values) = &cli.sli_values {
+        let slo = load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
+        let text = read_required(values, "SLI values file")?;
+        let finished = sli_provider::values::parse_sli_values(&text).map_err(|e| {
+            Failure::usage(format!("invalid SLI values file {}: {e}", values.display()))
+        })?;
+        evaluate_and_render(slo.as_ref(), &finished, &history, &opts)
+    } else {
+        let provider = cli.provider.ok_or_else(|| Failure::usage("no SLI source given"))?;
+        let win = window(cli)?;
+        opts.window = Some(win);
+        let slo = load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
+        match slo {
+            None => evaluate_and_render(None, &Default::default(), &history, &opts),
+            Some(slo) => {
+                let sli_path = cli.sli.as_ref().ok_or_else(|| Failure::usage("--provider needs --sli FILE"))?;
+                let queries = load_sli(&read_required(sli_path, "SLI file")?, &sli_path.display().to_string())
+                    .map_err(|e| gate_failure(&e))?;
+                let names = indicator_names(&slo);
+                let qctx = context_with_filters(&slo, &opts.context);
+                let (indicators, convention) =
+                    fetch(cli, provider, &names, &queries, &win, &qctx).await?;
+                let finished = finished_from_indicators(&indicators, convention, &opts);
+                evaluate_and_render(Some(&slo), &finished, &history, &opts)
+            }
+        }
+    };
+
+    out.write_all(outcome.rendered.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::external(format!("cannot write the result: {e}")))?;
+
+    if let Some(path) = &cli.record {
+        let existing = read_optional(path, "record file")?;
+        let text = gate::record(existing.as_deref(), &path.display().to_string(), &outcome.data)
+            .map_err(|e| gate_failure(&e))?;
+        write_atomically(path, &text)?;
+    }
+
+    match outcome.exit_code {
+        0 => Ok(Exit::Ok),
+        1 => Ok(Exit::GateFailed),
+        code => {
+            let msg = format!(
+                "the evaluation did not run (status {}): {}",
+                outcome.data.status, outcome.data.message
+            );
+            Err(if code == 3 {
+                Failure::external(msg)
+            } else {
+                Failure::usage(msg)
+            })
+        }
+    }
+}
+
+async fn fetch(
+    cli: &Cli,
+    provider: Provider,
+    names: &[String],
+    queries: &BTreeMap<String, String>,
+    win: &Window,
+    ctx: &QueryContext,
+) -> Result<(Vec<sli_provider::Indicator>, ResultConvention), Failure> {
+    let timeout = cli_support::parse_duration(&cli.timeout)
+        .map_err(|e| Failure::usage(format!("--timeout: {e}")))?;
+    let cfg = HttpConfig {
+        timeout: timeout.max(Duration::from_millis(1)),
+        ..HttpConfig::default()
+    };
+    let client = cfg.client().map_err(|e| Failure::external(e.to_string()))?;
+    let retry = RetryPolicy::with_retries(cli.retries);
+    let backend = |e: sli_provider::ProviderError| {
+        let hint = if e.is_auth() {
+            " (check the API token and its scopes)"
+        } else {
+            ""
+        };
+        Failure::external(format!("the metrics backend failed: {e}{hint}"))
+    };
+    match provider {
+        Provider::Prometheus => {
+            let raw = cli.prometheus_url.as_deref().ok_or_else(|| {
+                Failure::usage("--provider prometheus needs --prometheus-url (or PROMETHEUS_URL)")
+            })?;
+            let url = parse_endpoint(raw, EndpointRules::default())
+                .map_err(|e| Failure::usage(format!("--prometheus-url: {e}")))?;
+            let mut p = sli_provider::prometheus::PrometheusProvider::new(url, client);
+            p.retry = retry;
+            let got = p.fetch(names, queries, win, ctx).await.map_err(backend)?;
+            Ok((got, ResultConvention::SomeWarnAllFail))
+        }
+        Provider::Dynatrace => {
+            let raw = cli
+                .dynatrace_url
+                .clone()
+                .or_else(|| std::env::var("METRICS_ENDPOINT").ok().filter(|s| !s.trim().is_empty()))
+                .ok_or_else(|| {
+                    Failure::usage("--provider dynatrace needs --dynatrace-url (or DT_TENANT / METRICS_ENDPOINT)")
+                })?;
+            let url = parse_endpoint(
+                &raw,
+                EndpointRules {
+                    carries_token: true,
+                    allow_insecure_http: cli.allow_insecure_http,
+                },
+            )
+            .map_err(|e| Failure::usage(format!("--dynatrace-url: {e}")))?;
+            let env_token = std::env::var("METRICS_API_TOKEN")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .map(SecretString::from);
+            let flag = cli.dynatrace_token.clone().or(if cli.dynatrace_token_file.is_none() {
+                env_token
+            } else {
+                None
+            });
+            let token = cli_support::load_secret(
+                flag.as_ref(),
+                cli.dynatrace_token_file.as_deref(),
+                "Dynatrace API token",
+            )?
+            .ok_or_else(|| {
+                Failure::usage("--provider dynatrace needs --dynatrace-token, --dynatrace-token-file, DT_API_TOKEN or METRICS_API_TOKEN")
+            })?;
+            let mut p = sli_provider::dynatrace::DynatraceProvider::new(url, token, client);
+            p.retry = retry;
+            let got = p.fetch(names, queries, win, ctx).await.map_err(backend)?;
+            Ok((got, ResultConvention::AnyFailed))
+        }
+    }
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| {
+        Failure::usage(format!("cannot write the record file {}: {e}", path.display()))
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().map_or_else(
+        || "record".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}

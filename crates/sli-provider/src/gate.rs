@@ -1,0 +1,481 @@
+//! The gate: SLO file + SLI values + history → lighthouse's evaluation → rendered output and
+//! exit code. Shared by `slo-gate` and `trivy-scan --slo`, so both print the same thing and
+//! exit the same way.
+//!
+//! Steps: [`load_slo`] (fail closed on a missing or empty file unless allowed), fetch the
+//! values of [`indicator_names`] from a source, wrap them with [`finished_from_indicators`]
+//! (or take a `get-sli.finished` object from a values file), then [`evaluate_and_render`].
+//! [`gate_on_summary`] does all of it for a Trivy report. [`record`] prepends the result to a
+//! history file.
+//!
+//! Exit codes ([`GateOutcome::exit_code`]): 0 pass (and warning unless `fail_on_warning`),
+//! 1 fail, 2 an evaluation that errored on its input (bad `total_score`), 3 an evaluation that
+//! errored because the SLI retrieval did (`get-sli.finished` status `errored`/`aborted`).
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use keptn_events::evaluation::{EvaluationFinishedData, SliResult};
+use keptn_events::get_sli::GetSliFinishedData;
+use serde_json::Value;
+use slo_eval::{EvalOptions, ParseError, Slo, evaluate, missing_slo_result, parse_sli, parse_slo};
+
+use crate::report::ReportSli;
+use crate::{Indicator, QueryContext, Window};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// A table of objectives (value, targets, status), then verdict, score and message.
+    #[default]
+    Text,
+    /// Exactly the `data` of `sh.keptn.event.evaluation.finished`, pretty-printed.
+    Json,
+    /// Verdict, score and a table naming which objective failed and why (CI summaries, PR comments).
+    Markdown,
+    /// JUnit XML, one testcase per objective.
+    Junit,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            "markdown" | "md" => Ok(Self::Markdown),
+            "junit" => Ok(Self::Junit),
+            other => Err(format!(
+                "unknown format `{other}`: expected text, json, markdown or junit"
+            )),
+        }
+    }
+}
+
+/// The gate's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// `result: pass`.
+    Pass,
+    /// `result: warning` (passes unless `fail_on_warning`).
+    Warning,
+    /// `result: fail`.
+    Fail,
+    /// The evaluation did not run (`status` is not `succeeded`).
+    Errored,
+}
+
+/// Settings of one gate run.
+#[derive(Debug, Clone, Default)]
+pub struct GateOptions {
+    /// Output format.
+    pub format: Format,
+    /// A warning fails the gate (exit 1).
+    pub fail_on_warning: bool,
+    /// A missing or 0-byte SLO file passes without evaluation, as lighthouse does.
+    pub allow_missing_slo: bool,
+    /// Project, stage, service, deployment and labels: copied into the result and used for
+    /// sli.yaml placeholders.
+    pub context: QueryContext,
+    /// The evaluation window (`evaluation.timeStart` / `timeEnd`); none for a report.
+    pub window: Option<Window>,
+}
+
+/// What a gate run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateOutcome {
+    /// The output in the requested format (ends with a newline).
+    pub rendered: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The `evaluation.finished` data.
+    pub data: EvaluationFinishedData,
+    /// Process exit code: 0, 1, 2 or 3 (see the module docs).
+    pub exit_code: u8,
+}
+
+/// Why a gate could not run at all (input errors: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// No SLO file, or a 0-byte one, without `allow_missing_slo`.
+    #[error(
+        "the SLO file {0} is missing or empty; a gate without objectives would open silently (lighthouse passes here), so this is an error; pass --allow-missing-slo to accept it"
+    )]
+    MissingSlo(String),
+    /// The SLO file does not parse.
+    #[error("invalid SLO file {path}: {error}")]
+    Slo {
+        /// File path as given.
+        path: String,
+        /// Every problem with line and column.
+        error: ParseError,
+    },
+    /// The sli.yaml does not parse.
+    #[error("invalid SLI file {path}: {error}")]
+    Sli {
+        /// File path as given.
+        path: String,
+        /// Every problem with line and column.
+        error: ParseError,
+    },
+    /// The history file is not a JSON array.
+    #[error("invalid history file {path}: {reason}")]
+    History {
+        /// File path as given.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl GateError {
+    /// Always 2: these are input errors.
+    #[must_use]
+    pub const fn exit_code(&self) -> u8 {
+        2
+    }
+}
+
+/// Parses the SLO file. `text` is `None` when the file does not exist.
+///
+/// `Ok(None)` means "no SLO, and that is allowed": evaluate with `slo = None`.
+///
+/// # Errors
+/// [`GateError::MissingSlo`] for a missing or 0-byte file unless allowed,
+/// [`GateError::Slo`] for a file that does not parse.
+pub fn load_slo(text: Option<&str>, path: &str, opts: &GateOptions) -> Result<Option<Slo>, GateError> {
+    match text {
+        None | Some("") if opts.allow_missing_slo => {
+            tracing::warn!(path, "no SLO file: passing without evaluation (--allow-missing-slo)");
+            Ok(None)
+        }
+        None | Some("") => Err(GateError::MissingSlo(path.to_owned())),
+        Some(t) => {
+            let slo = parse_slo(t).map_err(|error| GateError::Slo {
+                path: path.to_owned(),
+                error,
+            })?;
+            for w in &slo.warnings {
+                tracing::warn!(path, "{w}");
+            }
+            Ok(Some(slo))
+        }
+    }
+}
+
+/// Parses an sli.yaml into name → query.
+///
+/// # Errors
+/// [`GateError::Sli`] with line and column.
+pub fn load_sli(text: &str, path: &str) -> Result<BTreeMap<String, String>, GateError> {
+    let file = parse_sli(text).map_err(|error| GateError::Sli {
+        path: path.to_owned(),
+        error,
+    })?;
+    Ok(file.indicators.into_iter().collect())
+}
+
+/// Parses a history file (`[]` when `text` is `None`).
+///
+/// # Errors
+/// [`GateError::History`] when it is not a JSON array.
+pub fn load_history(text: Option<&str>, path: &str) -> Result<Vec<EvaluationFinishedData>, GateError> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) if t.trim().is_empty() => Ok(Vec::new()),
+        Some(t) => slo_eval::parse_history(t).map_err(|e| GateError::History {
+            path: path.to_owned(),
+            reason: format!("expected a JSON array of evaluation.finished data, newest first: {e}"),
+        }),
+    }
+}
+
+/// The SLI names lighthouse asks the provider for: objective `sli`s in file order,
+/// duplicates kept.
+#[must_use]
+pub fn indicator_names(slo: &Slo) -> Vec<String> {
+    slo.objectives.iter().map(|o| o.sli.clone()).collect()
+}
+
+/// The custom filters (slo.yaml `filter`) as placeholder substitutions.
+#[must_use]
+pub fn context_with_filters(slo: &Slo, base: &QueryContext) -> QueryContext {
+    let mut ctx = base.clone();
+    ctx.filters = slo.filter.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    ctx
+}
+
+/// How a source reports partial failure in `get-sli.finished.result`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultConvention {
+    /// Always `pass`: failed SLIs only fail their objectives (report, values map).
+    Lenient,
+    /// dynatrace-service: `fail` as soon as one SLI failed.
+    AnyFailed,
+    /// prometheus-service: `warning` when some, `fail` when all SLIs failed.
+    SomeWarnAllFail,
+}
+
+/// Wraps provider answers as the `get-sli.finished` data a Keptn SLI provider would send.
+#[must_use]
+pub fn finished_from_indicators(
+    indicators: &[Indicator],
+    convention: ResultConvention,
+    opts: &GateOptions,
+) -> GetSliFinishedData {
+    let values: Vec<SliResult> = indicators
+        .iter()
+        .map(|i| match &i.outcome {
+            Ok(v) => SliResult::ok(i.name.clone(), *v),
+            Err(m) => SliResult::failed(i.name.clone(), m.clone()),
+        })
+        .collect();
+    let failed: Vec<String> = indicators
+        .iter()
+        .filter_map(|i| i.outcome.as_ref().err().map(|m| format!("{}: {m}", i.name)))
+        .collect();
+    let result = match convention {
+        _ if failed.is_empty() => "pass",
+        ResultConvention::Lenient => "pass",
+        ResultConvention::AnyFailed => "fail",
+        ResultConvention::SomeWarnAllFail if failed.len() == indicators.len() => "fail",
+        ResultConvention::SomeWarnAllFail => "warning",
+    };
+    let mut d = GetSliFinishedData {
+        status: "succeeded".to_owned(),
+        result: result.to_owned(),
+        message: if result == "pass" {
+            String::new()
+        } else {
+            failed.join("; ")
+        },
+        ..GetSliFinishedData::default()
+    };
+    if let Some(w) = opts.window {
+        d.get_sli.start = Window::keptn_time(w.start);
+        d.get_sli.end = Window::keptn_time(w.end);
+    }
+    d.get_sli.indicator_values = values;
+    d
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// Evaluates with lighthouse's semantics and renders the result.
+///
+/// `slo = None` is the allowed-missing case: lighthouse's pass without evaluation. Scope
+/// (project, stage, service, labels) comes from `finished` when it carries one, else from
+/// `opts.context`; the window likewise.
+#[must_use]
+pub fn evaluate_and_render(
+    slo: Option<&Slo>,
+    finished: &GetSliFinishedData,
+    history: &[EvaluationFinishedData],
+    opts: &GateOptions,
+) -> GateOutcome {
+    let mut eo = EvalOptions::from_get_sli(finished);
+    let ctx = &opts.context;
+    eo.project = eo.project.or_else(|| non_empty(&ctx.project));
+    eo.stage = eo.stage.or_else(|| non_empty(&ctx.stage));
+    eo.service = eo.service.or_else(|| non_empty(&ctx.service));
+    if eo.labels.is_none() && !ctx.labels.is_empty() {
+        eo.labels = Some(ctx.labels.clone());
+    }
+    if let Some(w) = opts.window {
+        if eo.time_start.is_empty() {
+            eo.time_start = Window::keptn_time(w.start);
+        }
+        if eo.time_end.is_empty() {
+            eo.time_end = Window::keptn_time(w.end);
+        }
+    }
+    let data = match slo {
+        Some(slo) => evaluate(slo, &finished.get_sli.indicator_values, history, &eo),
+        None => missing_slo_result(&eo),
+    };
+    outcome(data, &eo, opts)
+}
+
+fn outcome(data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOptions) -> GateOutcome {
+    let verdict = if !data.succeeded() {
+        Verdict::Errored
+    } else {
+        match data.result.as_str() {
+            "pass" => Verdict::Pass,
+            "warning" => Verdict::Warning,
+            _ => Verdict::Fail,
+        }
+    };
+    let exit_code = match verdict {
+        Verdict::Pass => 0,
+        Verdict::Warning if opts.fail_on_warning => 1,
+        Verdict::Warning => 0,
+        Verdict::Fail => 1,
+        Verdict::Errored if matches!(eo.sli_status.as_str(), "errored" | "aborted") => 3,
+        Verdict::Errored => 2,
+    };
+    let rendered = render(&data, opts.format);
+    GateOutcome {
+        rendered,
+        verdict,
+        data,
+        exit_code,
+    }
+}
+
+/// Renders an evaluation in `format` (always ends with a newline).
+#[must_use]
+pub fn render(data: &EvaluationFinishedData, format: Format) -> String {
+    let mut s = match format {
+        Format::Text => slo_eval::render::render_text(data),
+        Format::Json => serde_json::to_string_pretty(data)
+            .unwrap_or_else(|e| format!("{{\"error\": \"could not serialise the result: {e}\"}}")),
+        Format::Markdown => slo_eval::render::render_markdown(data),
+        Format::Junit => slo_eval::render::render_junit(data),
+    };
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+/// The whole gate on a Trivy report: parse the SLO (and the optional sli.yaml), answer every
+/// objective's SLI from the report, evaluate, render. This is what `trivy-scan --slo` calls on
+/// the scan it just made, and what `slo-gate --report` does.
+///
+/// # Errors
+/// [`GateError`] for a missing/empty SLO (unless allowed) or unparseable SLO/SLI files.
+pub fn gate_on_summary(
+    slo_text: Option<&str>,
+    slo_path: &str,
+    sli: Option<(&str, &str)>,
+    report: &ReportSli,
+    history: &[EvaluationFinishedData],
+    opts: &GateOptions,
+) -> Result<GateOutcome, GateError> {
+    let Some(slo) = load_slo(slo_text, slo_path, opts)? else {
+        return Ok(evaluate_and_render(
+            None,
+            &GetSliFinishedData::default(),
+            history,
+            opts,
+        ));
+    };
+    let queries = match sli {
+        Some((text, path)) => Some(load_sli(text, path)?),
+        None => None,
+    };
+    let indicators = report.answer(&indicator_names(&slo), queries.as_ref());
+    let finished = finished_from_indicators(&indicators, ResultConvention::Lenient, opts);
+    Ok(evaluate_and_render(Some(&slo), &finished, history, opts))
+}
+
+/// Prepends `data` to a history file's content (`None`: a new file) and returns the new
+/// content. The entry gets an `id` (uuid v4) so later evaluations list it in
+/// `evaluation.comparedEvents`.
+///
+/// # Errors
+/// [`GateError::History`] when the existing content is not a JSON array.
+pub fn record(existing: Option<&str>, path: &str, data: &EvaluationFinishedData) -> Result<String, GateError> {
+    let bad = |reason: String| GateError::History {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut items: Vec<Value> = match existing {
+        None => Vec::new(),
+        Some(t) if t.trim().is_empty() => Vec::new(),
+        Some(t) => serde_json::from_str(t)
+            .map_err(|e| bad(format!("expected a JSON array of evaluation.finished data: {e}")))?,
+    };
+    let mut entry = serde_json::to_value(data).map_err(|e| bad(e.to_string()))?;
+    if let Value::Object(m) = &mut entry {
+        if !m.contains_key(slo_eval::HISTORY_ID_KEY) {
+            m.insert(
+                slo_eval::HISTORY_ID_KEY.to_owned(),
+                Value::String(uuid::Uuid::new_v4().to_string()),
+            );
+        }
+    }
+    items.insert(0, entry);
+    let mut out = serde_json::to_string_pretty(&items).map_err(|e| bad(e.to_string()))?;
+    out.push('\n');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trivy_report::{Severity, SeverityCounts, Summary};
+
+    const SEED_SLO: &str = "---\nspec_version: \"0.1.0\"\nfilter: {}\ncomparison:\n  compare_with: single_result\n  include_result_with_score: pass\n  number_of_comparison_results: 1\n  aggregate_function: avg\nobjectives:\n- sli: trivy_vulns\n  pass:\n    - criteria:\n      - \"<10\"\ntotal_score:\n  pass: 90%\n  warning: 75%\n";
+    const SEED_SLI: &str = "---\nindicators:\n  trivy_vulns: \"metricSelector=trivy.vulnerabilities.CRITICAL\"\n";
+
+    fn report(critical: u64) -> ReportSli {
+        let mut counts = SeverityCounts::new();
+        counts.set(Severity::Critical, critical);
+        let s = Summary {
+            counts,
+            findings: critical,
+            ..Summary::default()
+        };
+        ReportSli::from_summary(&s, &[])
+    }
+
+    #[test]
+    fn seed_files_on_a_report() {
+        let opts = GateOptions::default();
+        let out = gate_on_summary(Some(SEED_SLO), "slo.yaml", Some((SEED_SLI, "sli.yaml")), &report(6), &[], &opts).unwrap();
+        assert_eq!(out.verdict, Verdict::Pass, "{}", out.rendered);
+        assert_eq!(out.exit_code, 0);
+        let out = gate_on_summary(Some(SEED_SLO), "slo.yaml", Some((SEED_SLI, "sli.yaml")), &report(10), &[], &opts).unwrap();
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert_eq!(out.exit_code, 1);
+    }
+
+    #[test]
+    fn missing_slo_fails_closed() {
+        let opts = GateOptions::default();
+        for text in [None, Some("")] {
+            let e = gate_on_summary(text, "slo.yaml", None, &report(0), &[], &opts).unwrap_err();
+            assert!(matches!(e, GateError::MissingSlo(_)), "{e}");
+            assert_eq!(e.exit_code(), 2);
+        }
+        let allowed = GateOptions {
+            allow_missing_slo: true,
+            ..GateOptions::default()
+        };
+        let out = gate_on_summary(None, "slo.yaml", None, &report(99), &[], &allowed).unwrap();
+        assert_eq!(out.verdict, Verdict::Pass);
+        assert!(out.data.message.contains("no SLO file configured"));
+    }
+
+    #[test]
+    fn provider_conventions() {
+        let ind = [Indicator::value("a", 1.0), Indicator::failed("b", "no data")];
+        let o = GateOptions::default();
+        assert_eq!(finished_from_indicators(&ind, ResultConvention::Lenient, &o).result, "pass");
+        let d = finished_from_indicators(&ind, ResultConvention::AnyFailed, &o);
+        assert_eq!((d.result.as_str(), d.message.as_str()), ("fail", "b: no data"));
+        assert_eq!(finished_from_indicators(&ind, ResultConvention::SomeWarnAllFail, &o).result, "warning");
+        assert_eq!(finished_from_indicators(&ind[1..], ResultConvention::SomeWarnAllFail, &o).result, "fail");
+        assert!(!d.get_sli.indicator_values[1].success);
+    }
+
+    #[test]
+    fn record_prepends_with_an_id() {
+        let d = EvaluationFinishedData {
+            result: "pass".into(),
+            ..EvaluationFinishedData::default()
+        };
+        let one = record(None, "h.json", &d).unwrap();
+        let two = record(Some(&one), "h.json", &EvaluationFinishedData { result: "fail".into(), ..d.clone() }).unwrap();
+        let v: Vec<Value> = serde_json::from_str(&two).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0]["result"], "fail");
+        assert!(v[1]["id"].is_string());
+        assert!(record(Some("{}"), "h.json", &d).is_err());
+    }
+}
