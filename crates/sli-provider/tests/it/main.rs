@@ -1,0 +1,11 @@
+//! Integration tests: the Prometheus provider against the real Pushgateway + Prometheus, and
+//! the Dynatrace provider against the strict query fake.
+#![allow(missing_docs, clippy::print_stderr)]
+
+// Until test-support exports it (`pub mod dynatrace_query;`), include the fake directly.
+#[path = "../../../test-support/src/dynatrace_query.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod dynatrace_query;
+
+mod dynatrace;
+mod prometheus;
