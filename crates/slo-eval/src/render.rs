@@ -1,0 +1,455 @@
+//! Human and CI renderings of an evaluation result.
+//!
+//! * [`render_text`]: a table of objectives (name, SLI, value, pass and warning targets,
+//!   status, score), then result, score and message. For terminals and logs.
+//! * [`render_markdown`]: a verdict line with a plain-text badge (`**PASS**`, `**WARNING**`,
+//!   `**FAIL**`, `**ERROR**`), the score, the message, and a table naming which objective
+//!   failed and why. Ready for `$GITHUB_STEP_SUMMARY` or a PR comment.
+//! * [`render_junit`]: JUnit XML, one `<testcase>` per objective plus one for the total
+//!   score. A failed objective is a `<failure>`; a warning or informational objective is a
+//!   passed testcase whose `<system-out>` says so (warnings do not fail the gate unless the
+//!   caller asks for it, and a `<skipped>` would hide that the objective was evaluated);
+//!   an evaluation that did not run (`status` not `succeeded`) is a single `<error>`.
+//!
+//! Numbers are printed like Go's `%v`, the same as lighthouse's messages.
+
+use std::fmt::Write as _;
+
+use keptn_events::evaluation::{EvaluationFinishedData, IndicatorResult, SloTarget};
+
+use crate::gofmt::go_float_v;
+
+fn targets_text(targets: Option<&Vec<SloTarget>>) -> String {
+    match targets {
+        None => "-".to_owned(),
+        Some(t) if t.is_empty() => "-".to_owned(),
+        Some(t) => t
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} ({}){}",
+                    t.criteria,
+                    go_float_v(t.target_value),
+                    if t.violated { " violated" } else { " ok" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn value_text(r: &IndicatorResult) -> String {
+    match &r.value {
+        None => "-".to_owned(),
+        Some(v) if !v.success => "no value".to_owned(),
+        Some(v) => go_float_v(v.value),
+    }
+}
+
+fn verdict_word(d: &EvaluationFinishedData) -> &'static str {
+    if !d.succeeded() {
+        return "ERROR";
+    }
+    match d.result.as_str() {
+        "pass" => "PASS",
+        "warning" => "WARNING",
+        _ => "FAIL",
+    }
+}
+
+/// Why an objective did not pass, in one sentence; empty for a passed objective.
+#[must_use]
+pub fn explain(r: &IndicatorResult) -> String {
+    let violated = |t: Option<&Vec<SloTarget>>| -> Vec<String> {
+        t.into_iter()
+            .flatten()
+            .filter(|t| t.violated)
+            .map(|t| format!("`{}` (target {})", t.criteria, go_float_v(t.target_value)))
+            .collect()
+    };
+    match r.status.as_str() {
+        "info" => "informational (no pass criteria)".to_owned(),
+        "pass" => String::new(),
+        status => {
+            if let Some(v) = r.value.as_ref().filter(|v| !v.success) {
+                let msg = if v.message.is_empty() {
+                    "SLI failed"
+                } else {
+                    v.message.as_str()
+                };
+                return format!("no value: {msg}");
+            }
+            let value = r
+                .value
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |v| go_float_v(v.value));
+            let pass = violated(r.pass_targets.as_ref());
+            let mut s = if pass.is_empty() {
+                format!("value {value} did not satisfy the pass criteria")
+            } else {
+                format!("value {value} violates {}", pass.join(" and "))
+            };
+            if status == "warning" {
+                s.push_str("; within the warning criteria");
+            } else {
+                let warn = violated(r.warning_targets.as_ref());
+                if !warn.is_empty() {
+                    let _ = write!(
+                        s,
+                        "; warning criteria also violated: {}",
+                        warn.join(" and ")
+                    );
+                }
+            }
+            s
+        }
+    }
+}
+
+/// A readable table of objectives, then result, score and message.
+#[must_use]
+pub fn render_text(d: &EvaluationFinishedData) -> String {
+    let header = [
+        "OBJECTIVE",
+        "SLI",
+        "VALUE",
+        "PASS TARGETS",
+        "WARNING TARGETS",
+        "STATUS",
+        "SCORE",
+    ];
+    let rows: Vec<[String; 7]> = d
+        .evaluation
+        .indicator_results
+        .iter()
+        .flatten()
+        .map(|r| {
+            [
+                if r.display_name.is_empty() {
+                    r.metric().to_owned()
+                } else {
+                    r.display_name.clone()
+                },
+                r.metric().to_owned(),
+                value_text(r),
+                targets_text(r.pass_targets.as_ref()),
+                targets_text(r.warning_targets.as_ref()),
+                if r.key_sli {
+                    format!("{} (key)", r.status)
+                } else {
+                    r.status.clone()
+                },
+                go_float_v(r.score),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    if !rows.is_empty() {
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[&str]| {
+            let mut l = String::new();
+            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                if i + 1 == cells.len() {
+                    l.push_str(cell);
+                } else {
+                    let pad = w.saturating_sub(cell.chars().count());
+                    l.push_str(cell);
+                    l.extend(std::iter::repeat_n(' ', pad + 2));
+                }
+            }
+            l.truncate(l.trim_end().len());
+            l.push('\n');
+            l
+        };
+        out.push_str(&line(&header));
+        for row in &rows {
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            out.push_str(&line(&cells));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "Result:  {} ({})", d.result, verdict_word(d));
+    let _ = writeln!(out, "Score:   {}", go_float_v(d.evaluation.score));
+    if !d.status.is_empty() && d.status != "succeeded" {
+        let _ = writeln!(out, "Status:  {}", d.status);
+    }
+    if !d.message.is_empty() {
+        let _ = writeln!(out, "Message: {}", d.message);
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    let s = s
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ");
+    if s.is_empty() { " ".to_owned() } else { s }
+}
+
+/// Markdown for a CI job summary or a PR comment.
+#[must_use]
+pub fn render_markdown(d: &EvaluationFinishedData) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### Quality gate: **{}**", verdict_word(d));
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Result: `{}` | Score: **{}** | Status: `{}`",
+        d.result,
+        go_float_v(d.evaluation.score),
+        if d.status.is_empty() {
+            "succeeded"
+        } else {
+            &d.status
+        }
+    );
+    if !d.message.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "> {}", d.message.replace(['\r', '\n'], " "));
+    }
+    let results: Vec<&IndicatorResult> = d.evaluation.indicator_results.iter().flatten().collect();
+    if !results.is_empty() {
+        out.push('\n');
+        out.push_str(
+            "| Objective | SLI | Value | Pass targets | Warning targets | Status | Score | Why |\n",
+        );
+        out.push_str("|---|---|---:|---|---|---|---:|---|\n");
+        for r in &results {
+            let name = if r.display_name.is_empty() {
+                r.metric()
+            } else {
+                &r.display_name
+            };
+            let status = match r.status.as_str() {
+                "fail" => "**fail**".to_owned(),
+                s => s.to_owned(),
+            };
+            let status = if r.key_sli {
+                format!("{status} (key)")
+            } else {
+                status
+            };
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
+                md_cell(name),
+                md_cell(r.metric()),
+                md_cell(&value_text(r)),
+                md_cell(&targets_text(r.pass_targets.as_ref())),
+                md_cell(&targets_text(r.warning_targets.as_ref())),
+                status,
+                go_float_v(r.score),
+                md_cell(&explain(r)),
+            );
+        }
+        let failed: Vec<&str> = results
+            .iter()
+            .filter(|r| r.status == "fail")
+            .map(|r| r.name())
+            .collect();
+        if !failed.is_empty() {
+            out.push('\n');
+            let _ = writeln!(
+                out,
+                "Failed objectives: {}",
+                failed
+                    .iter()
+                    .map(|n| md_cell(n))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    out
+}
+
+/// Escapes text for XML 1.0 attributes and content; characters XML 1.0 cannot carry
+/// become U+FFFD.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one testcase per objective and one for the total score.
+#[must_use]
+pub fn render_junit(d: &EvaluationFinishedData) -> String {
+    let results: Vec<&IndicatorResult> = d.evaluation.indicator_results.iter().flatten().collect();
+    let mut cases = String::new();
+    let mut failures = 0;
+    let mut errors = 0;
+    let mut tests = 0;
+    if d.succeeded() && d.evaluation.indicator_results.is_some() {
+        for r in &results {
+            tests += 1;
+            let name = r.name();
+            let detail = format!(
+                "sli: {}\nvalue: {}\npass targets: {}\nwarning targets: {}\nstatus: {}\nscore: {}\nkey sli: {}",
+                r.metric(),
+                value_text(r),
+                targets_text(r.pass_targets.as_ref()),
+                targets_text(r.warning_targets.as_ref()),
+                r.status,
+                go_float_v(r.score),
+                r.key_sli
+            );
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"slo.objectives\" name=\"{}\">",
+                xml(name)
+            );
+            match r.status.as_str() {
+                "fail" => {
+                    failures += 1;
+                    let _ = write!(
+                        cases,
+                        "\n      <failure message=\"{}\" type=\"fail\">{}</failure>\n    ",
+                        xml(&explain(r)),
+                        xml(&detail)
+                    );
+                }
+                "warning" | "info" => {
+                    let what = if r.status == "warning" {
+                        "WARNING"
+                    } else {
+                        "INFO"
+                    };
+                    let _ = write!(
+                        cases,
+                        "\n      <system-out>{}: {}\n{}</system-out>\n    ",
+                        what,
+                        xml(&explain(r)),
+                        xml(&detail)
+                    );
+                }
+                _ => {
+                    let _ = write!(
+                        cases,
+                        "\n      <system-out>{}</system-out>\n    ",
+                        xml(&detail)
+                    );
+                }
+            }
+            cases.push_str("</testcase>\n");
+        }
+        tests += 1;
+        let summary = format!(
+            "result: {}\nscore: {}\nmessage: {}",
+            d.result,
+            go_float_v(d.evaluation.score),
+            d.message
+        );
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"slo\" name=\"total score\">"
+        );
+        if d.result == "fail" {
+            failures += 1;
+            let msg = if d.message.is_empty() {
+                "the evaluation failed"
+            } else {
+                d.message.as_str()
+            };
+            let _ = write!(
+                cases,
+                "\n      <failure message=\"{}\" type=\"fail\">{}</failure>\n    ",
+                xml(msg),
+                xml(&summary)
+            );
+        } else {
+            let _ = write!(
+                cases,
+                "\n      <system-out>{}</system-out>\n    ",
+                xml(&summary)
+            );
+        }
+        cases.push_str("</testcase>\n");
+    } else {
+        tests = 1;
+        let msg = if d.message.is_empty() {
+            "the evaluation did not run"
+        } else {
+            d.message.as_str()
+        };
+        let is_error = !d.succeeded();
+        if is_error {
+            errors = 1;
+        } else {
+            failures = usize::from(d.result == "fail");
+        }
+        let kind = if is_error { "error" } else { "failure" };
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"slo\" name=\"evaluation\">"
+        );
+        if is_error || d.result == "fail" {
+            let _ = write!(
+                cases,
+                "\n      <{kind} message=\"{}\" type=\"{}\">{}</{kind}>\n    ",
+                xml(msg),
+                xml(if d.status.is_empty() {
+                    "fail"
+                } else {
+                    &d.status
+                }),
+                xml(msg)
+            );
+        } else {
+            let _ = write!(cases, "\n      <system-out>{}</system-out>\n    ", xml(msg));
+        }
+        cases.push_str("</testcase>\n");
+    }
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"slo-gate\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\">",
+        xml(&suite_name(d))
+    );
+    out.push_str("    <properties>\n");
+    for (k, v) in [
+        ("status", d.status.clone()),
+        ("result", d.result.clone()),
+        ("score", go_float_v(d.evaluation.score)),
+        ("evaluation.result", d.evaluation.result.clone()),
+    ] {
+        let _ = writeln!(out, "      <property name=\"{k}\" value=\"{}\"/>", xml(&v));
+    }
+    out.push_str("    </properties>\n");
+    out.push_str(&cases);
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+fn suite_name(d: &EvaluationFinishedData) -> String {
+    let scope: Vec<&str> = [&d.project, &d.stage, &d.service]
+        .into_iter()
+        .filter_map(|s| s.as_deref())
+        .collect();
+    if scope.is_empty() {
+        "slo evaluation".to_owned()
+    } else {
+        format!("slo evaluation {}", scope.join("/"))
+    }
+}
