@@ -4,6 +4,7 @@
 mod error;
 mod ignore;
 mod keys;
+mod lexer;
 mod parse;
 #[cfg(feature = "runner")]
 pub mod runner;
@@ -83,17 +84,39 @@ pub struct Finding {
 /// [`ReportError`] for unreadable, malformed, truncated, empty or wrongly shaped input.
 pub fn summarize<R: Read>(reader: R, opts: &CountOptions) -> Result<Summary, ReportError> {
     let mut w = Walk::new(opts, false, None);
-    w.run_reader(reader)?;
+    w.run(reader)?;
     Ok(w.into_summary())
 }
 
-/// [`summarize`] over bytes already in memory (faster than going through a reader).
+/// [`summarize`] over bytes already in memory.
 ///
 /// # Errors
 /// As [`summarize`].
 pub fn summarize_slice(bytes: &[u8], opts: &CountOptions) -> Result<Summary, ReportError> {
     let mut w = Walk::new(opts, false, None);
-    w.run_slice(bytes)?;
+    w.run(bytes)?;
+    Ok(w.into_summary())
+}
+
+/// The same count as [`summarize`], done by serde_json visitors (`DeserializeSeed` over
+/// `Results` and `Vulnerabilities`, `IgnoredAny` for the rest) instead of the hand-written
+/// streaming reader. Slower over a reader (see docs/performance.md); kept as an independent
+/// reference for differential tests and the benchmark. With `from_slice = true` it parses
+/// `bytes` with serde_json's slice reader.
+///
+/// # Errors
+/// As [`summarize`]; messages are serde_json's.
+pub fn summarize_with_serde(
+    bytes: &[u8],
+    from_slice: bool,
+    opts: &CountOptions,
+) -> Result<Summary, ReportError> {
+    let mut w = Walk::new(opts, false, None);
+    if from_slice {
+        w.run_slice(bytes)?;
+    } else {
+        w.run_serde_reader(bytes)?;
+    }
     Ok(w.into_summary())
 }
 
@@ -108,7 +131,7 @@ pub fn for_each_finding<R: Read>(
     mut f: impl FnMut(&Finding),
 ) -> Result<Summary, ReportError> {
     let mut w = Walk::new(opts, false, Some(&mut f));
-    w.run_reader(reader)?;
+    w.run(reader)?;
     Ok(w.into_summary())
 }
 
@@ -118,7 +141,7 @@ pub fn for_each_finding<R: Read>(
 /// As [`summarize`].
 pub fn finding_keys<R: Read>(reader: R, opts: &CountOptions) -> Result<FindingKeys, ReportError> {
     let mut w = Walk::new(opts, true, None);
-    w.run_reader(reader)?;
+    w.run(reader)?;
     let keys = w.keys.take().unwrap_or_default();
     Ok(FindingKeys::from_parts(keys, w.into_summary()))
 }

@@ -1,9 +1,11 @@
-//! The streaming report walker: serde visitors over `Results[].Vulnerabilities[]`.
+//! What a walk over a report does with each finding ([`Walk`]: filters, ignore rules, dedup,
+//! counts, keys, callbacks), shared by both readers, and the serde_json implementation of the
+//! walk (`DeserializeSeed` visitors over `Results[].Vulnerabilities[]`).
 //!
-//! No `serde_json::Value` is built. Keys are matched on the parser's own scratch buffer
-//! (`visit_str`), unknown values are skipped with `IgnoredAny`, and on the plain counting
-//! path only `Severity` (and, with `fixable_only`, whether `FixedVersion` is empty) is looked
-//! at, so no heap allocation happens per finding.
+//! The fast path is the hand-written reader in `lexer.rs`; the serde visitors are kept as an
+//! independent reference (differential tests, benchmark). Neither builds a `Value`: keys are
+//! matched without allocation and, on the plain counting path, only `Severity` (and, with
+//! `fixable_only`, whether `FixedVersion` is empty) is looked at.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -15,9 +17,9 @@ use crate::{CountOptions, Finding, ReportError, RuleUse, Severity, SeverityCount
 
 /// What a walk collects besides the counts.
 pub(crate) struct Walk<'o, 'f> {
-    opts: &'o CountOptions,
-    need_strings: bool,
-    need_target: bool,
+    pub(crate) opts: &'o CountOptions,
+    pub(crate) need_strings: bool,
+    pub(crate) need_target: bool,
     counts: SeverityCounts,
     findings: u64,
     rule_hits: Vec<u64>,
@@ -25,11 +27,11 @@ pub(crate) struct Walk<'o, 'f> {
     key_buf: String,
     pub(crate) keys: Option<HashMap<(String, String), Severity>>,
     callback: Option<&'f mut dyn FnMut(&Finding)>,
-    cur: Finding,
-    fixed: bool,
+    pub(crate) cur: Finding,
+    pub(crate) fixed: bool,
     pending: Vec<(Finding, bool)>,
-    target_seen: bool,
-    artifact_name: Option<String>,
+    pub(crate) target_seen: bool,
+    pub(crate) artifact_name: Option<String>,
 }
 
 impl<'o, 'f> Walk<'o, 'f> {
@@ -63,7 +65,13 @@ impl<'o, 'f> Walk<'o, 'f> {
         }
     }
 
-    pub(crate) fn run_reader<R: Read>(&mut self, reader: R) -> Result<(), ReportError> {
+    /// Walks the report with the hand-written streaming reader (the fast path).
+    pub(crate) fn run<R: Read>(&mut self, reader: R) -> Result<(), ReportError> {
+        crate::lexer::Lexer::new(reader).report(self)
+    }
+
+    /// Walks the report with serde_json visitors over a reader (the reference path).
+    pub(crate) fn run_serde_reader<R: Read>(&mut self, reader: R) -> Result<(), ReportError> {
         let mut probe = Probe {
             inner: reader,
             saw_content: false,
@@ -113,7 +121,7 @@ impl<'o, 'f> Walk<'o, 'f> {
         }
     }
 
-    fn start_vuln(&mut self) {
+    pub(crate) fn start_vuln(&mut self) {
         self.fixed = false;
         self.cur.severity = Severity::Unknown;
         if self.need_strings {
@@ -126,7 +134,7 @@ impl<'o, 'f> Walk<'o, 'f> {
         }
     }
 
-    fn end_vuln(&mut self) {
+    pub(crate) fn end_vuln(&mut self) {
         if self.need_strings {
             self.fixed = self.cur.fixed_version.is_some();
         }
@@ -139,7 +147,7 @@ impl<'o, 'f> Walk<'o, 'f> {
         self.finish();
     }
 
-    fn end_result(&mut self) {
+    pub(crate) fn end_result(&mut self) {
         if self.pending.is_empty() {
             return;
         }
@@ -220,7 +228,7 @@ impl<R: Read> Read for Probe<R> {
 // ---------------------------------------------------------------------------------------------
 // Keys, matched without allocation.
 
-trait FieldKey: Sized {
+pub(crate) trait FieldKey: Sized {
     fn from_bytes(b: &[u8]) -> Self;
 }
 
@@ -250,7 +258,7 @@ impl<K: FieldKey> Visitor<'_> for KeySeed<K> {
     }
 }
 
-enum TopKey {
+pub(crate) enum TopKey {
     Results,
     ArtifactName,
     Other,
@@ -265,7 +273,7 @@ impl FieldKey for TopKey {
     }
 }
 
-enum ResultKey {
+pub(crate) enum ResultKey {
     Target,
     Vulnerabilities,
     Other,
@@ -280,7 +288,7 @@ impl FieldKey for ResultKey {
     }
 }
 
-enum VulnKey {
+pub(crate) enum VulnKey {
     Severity,
     FixedVersion,
     VulnerabilityId,
@@ -305,7 +313,7 @@ impl FieldKey for VulnKey {
     }
 }
 
-enum PkgIdKey {
+pub(crate) enum PkgIdKey {
     Purl,
     Other,
 }

@@ -64,18 +64,95 @@ fn wrong_shape() {
     let (a, b) = err(b"42");
     assert_eq!(
         a.to_string(),
-        "not a Trivy report: invalid type: integer `42`, expected an object with `Results` or an array of results (line 1, column 2)"
+        "not a Trivy report: expected an object with `Results` or an array of results, found a number (line 1, column 1)"
     );
     assert_eq!(a.to_string(), b.to_string());
-    let (a, _) = err(b"{\"Results\": {\"a\": 1}}");
-    assert!(matches!(a, ReportError::Shape { .. }), "{a:?}");
-    assert!(a.to_string().contains("expected a list of results"), "{a}");
-    let (a, _) = err(b"[{\"Vulnerabilities\": [{\"Severity\": 3}]}]");
+    let (a, _) = err(b"\n  \"text\"");
     assert!(
-        a.to_string()
-            .contains("expected a severity string (line 1, column 37)"),
+        a.to_string().ends_with("found a string (line 2, column 3)"),
         "{a}"
     );
+    let (a, _) = err(b"{\"Results\": {\"a\": 1}}");
+    assert!(matches!(a, ReportError::Shape { .. }), "{a:?}");
+    assert_eq!(
+        a.to_string(),
+        "not a Trivy report: expected `Results` to be a list of results, found an object (line 1, column 13)"
+    );
+    let (a, _) = err(b"[{\"Vulnerabilities\": [{\"Severity\": 3}]}]");
+    assert_eq!(
+        a.to_string(),
+        "not a Trivy report: expected `Severity` to be a string, found a number (line 1, column 36)"
+    );
+    let (a, _) = err(b"[{\"Vulnerabilities\": {}}]");
+    assert!(
+        a.to_string()
+            .contains("expected `Vulnerabilities` to be a list, found an object"),
+        "{a}"
+    );
+    // A syntax error after a valid-looking scalar is still a syntax error.
+    let (a, _) = err(b"42 43");
+    assert_eq!(
+        a.to_string(),
+        "invalid JSON at line 1, column 4: trailing characters"
+    );
+}
+
+#[test]
+fn syntax_errors_name_the_place() {
+    // (inner value, column on line 1 of `{"x":` + inner + `}`, message)
+    let cases: &[(&[u8], usize, &str)] = &[
+        (b"[1,]", 4, "trailing comma"),
+        (b"{\"a\":1,}", 8, "trailing comma"),
+        (b"{\"a\" 1}", 6, "expected `:`"),
+        (b"{1:2}", 2, "key must be a string"),
+        (b"[\"a\\x\"]", 5, "invalid escape"),
+        (
+            b"[\"a\tb\"]",
+            4,
+            "control character (\\u0000-\\u001F) found while parsing a string",
+        ),
+        (b"[01]", 3, "expected `,` or `]`"),
+        (b"[1.e5]", 4, "invalid number"),
+        (b"[-]", 3, "invalid number"),
+        (b"[tru]", 5, "expected ident"),
+    ];
+    for (inner, col, msg) in cases {
+        let mut input = b"{\"x\":".to_vec();
+        input.extend_from_slice(inner);
+        input.push(b'}');
+        let (a, _) = err(&input);
+        let want = format!("invalid JSON at line 1, column {}: {msg}", col + 5);
+        assert_eq!(a.to_string(), want, "{}", String::from_utf8_lossy(&input));
+        // serde_json agrees that these are invalid (its `IgnoredAny` does not check the
+        // UTF-8 of keys it skips; this reader decodes every key).
+        if !msg.contains("unicode") {
+            assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&input).is_err());
+        }
+    }
+    // Keys and values the count reads are decoded and so checked as UTF-8.
+    let (a, _) = err(b"{\"Results\":[{\"Target\":\"x\",\"\xc3(\":1}]}");
+    assert_eq!(
+        a.to_string(),
+        "invalid JSON at line 1, column 29: invalid unicode code point"
+    );
+    let (a, _) = err(b"\n\n  {\"x\":[1 2]}");
+    assert_eq!(
+        a.to_string(),
+        "invalid JSON at line 3, column 11: expected `,` or `]`"
+    );
+    let deep = format!("{{\"x\":{}{}}}", "[".repeat(200), "]".repeat(200));
+    let (a, _) = err(deep.as_bytes());
+    assert!(a.to_string().ends_with("recursion limit exceeded"), "{a}");
+    // Valid oddities are accepted: escapes, surrogate pairs, UTF-8, numbers.
+    let ok = "[{\"Target\":\"\\u00e9\\ud83d\\ude00\\n\",\"Vulnerabilities\":[{\"Severity\":\"HIGH\",\"CVSS\":{\"v\":-0.5e+10,\"w\":[0,1E2,true,false,null]},\"Title\":\"caf\u{e9} \u{1F600}\"}]}]";
+    let s = summarize(ok.as_bytes(), &CountOptions::default()).unwrap();
+    assert_eq!(s.findings, 1);
+    let mut targets = Vec::new();
+    trivy_report::for_each_finding(ok.as_bytes(), &CountOptions::default(), |f| {
+        targets.push(f.target.clone())
+    })
+    .unwrap();
+    assert_eq!(targets, ["\u{e9}\u{1F600}\n"]);
 }
 
 #[test]
