@@ -20,18 +20,24 @@ use keptn_events::evaluation::{EvaluationFinishedData, IndicatorResult, SloTarge
 use crate::gofmt::go_float_v;
 
 fn targets_text(targets: Option<&Vec<SloTarget>>) -> String {
+    targets_fmt(targets, false)
+}
+
+/// `criteria (target) ok|violated`, comma separated; `code` puts criteria in code spans.
+fn targets_fmt(targets: Option<&Vec<SloTarget>>, code: bool) -> String {
     match targets {
         None => "-".to_owned(),
         Some(t) if t.is_empty() => "-".to_owned(),
         Some(t) => t
             .iter()
             .map(|t| {
-                format!(
-                    "{} ({}){}",
-                    t.criteria,
-                    go_float_v(t.target_value),
-                    if t.violated { " violated" } else { " ok" }
-                )
+                let criteria = if code {
+                    format!("`{}`", t.criteria)
+                } else {
+                    t.criteria.clone()
+                };
+                let verdict = if t.violated { " violated" } else { " ok" };
+                format!("{criteria} ({}){verdict}", go_float_v(t.target_value))
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -188,7 +194,16 @@ fn md_cell(s: &str) -> String {
     let s = s
         .replace('\\', "\\\\")
         .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
         .replace(['\r', '\n'], " ");
+    if s.is_empty() { " ".to_owned() } else { s }
+}
+
+/// A cell whose code spans must stay literal: only pipes and line breaks are escaped
+/// (GitHub honours `\|` inside code spans in tables).
+fn md_code_cell(s: &str) -> String {
+    let s = s.replace('|', "\\|").replace(['\r', '\n'], " ");
     if s.is_empty() { " ".to_owned() } else { s }
 }
 
@@ -241,11 +256,11 @@ pub fn render_markdown(d: &EvaluationFinishedData) -> String {
                 md_cell(name),
                 md_cell(r.metric()),
                 md_cell(&value_text(r)),
-                md_cell(&targets_text(r.pass_targets.as_ref())),
-                md_cell(&targets_text(r.warning_targets.as_ref())),
+                md_code_cell(&targets_fmt(r.pass_targets.as_ref(), true)),
+                md_code_cell(&targets_fmt(r.warning_targets.as_ref(), true)),
                 status,
                 go_float_v(r.score),
-                md_cell(&explain(r)),
+                md_code_cell(&explain(r)),
             );
         }
         let failed: Vec<&str> = results

@@ -172,6 +172,9 @@ pub fn parse_slo(yaml: &str) -> Result<Slo, ParseError> {
         ),
         Some(n) => d.slo(&n, &mut slo),
     }
+    // Report in file order, whatever order the decoder visited things in.
+    d.errors.sort_by_key(|p| (p.line, p.column));
+    d.warnings.sort_by_key(|p| (p.line, p.column));
     if !d.errors.is_empty() {
         return Err(ParseError::new(ParseErrorKind::Invalid, d.errors));
     }
