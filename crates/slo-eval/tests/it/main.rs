@@ -1,6 +1,7 @@
 //! slo-eval integration tests: one binary, one module per area.
 
 mod common;
+mod messages;
 mod parse;
 mod props;
 mod quirks;
