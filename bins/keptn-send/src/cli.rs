@@ -1,0 +1,112 @@
+//! Command-line flags (DESIGN.md, keptn-send). Shared glue (exit codes, logging, secrets,
+//! durations) comes from `cli-support`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use cli_support::LogArgs;
+use secrecy::SecretString;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Lines for people: the keptnContext, then (with --wait) the verdict.
+    #[default]
+    Text,
+    /// JSON: `{"keptnContext": …}`, or with --wait the evaluation.finished event's `data`.
+    Json,
+}
+
+fn parse_secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(s.to_owned()))
+}
+
+/// Send a Keptn CloudEvent and optionally follow the sequence to its evaluation verdict.
+///
+/// The event's data is built in this order, later steps overriding earlier ones: the JSON
+/// object of --data, then --project/--stage/--service/--label, then each --set.
+///
+/// Exit codes: 0 sent (with --wait: pass or warning), 1 the evaluation failed, 2 usage or
+/// input error, 3 the Keptn API failed, or the sequence was aborted, timed out or finished
+/// without an evaluation.
+#[derive(Debug, Parser)]
+#[command(name = "keptn-send", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// Keptn API base URL, the gateway prefix (`http(s)://<host>/api`). A bare host gets https.
+    #[arg(long, env = "KEPTN_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Keptn API token (sent as x-token). Prefer the env var or --api-token-file.
+    #[arg(long, env = "KEPTN_API_TOKEN", hide_env_values = true, value_parser = parse_secret, value_name = "TOKEN")]
+    pub api_token: Option<SecretString>,
+    /// File holding the Keptn API token (first line).
+    #[arg(long, value_name = "FILE")]
+    pub api_token_file: Option<PathBuf>,
+    /// Keptn project (data.project).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Stage (data.stage, and the stage of a --sequence type).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Service (data.service).
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Sequence to trigger: type `sh.keptn.event.<stage>.<sequence>.triggered` (needs --stage).
+    #[arg(
+        long,
+        conflicts_with = "event_type",
+        requires = "stage",
+        required_unless_present = "event_type"
+    )]
+    pub sequence: Option<String>,
+    /// Full event type instead of --sequence, e.g. `sh.keptn.event.evaluation.invalidated`.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
+    /// A label `key=value` (repeatable), copied through the whole sequence.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// JSON object file merged into data (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Set `path.to.key=value` in data (repeatable). Integers, floats, true, false and null
+    /// become JSON values; anything else, or a value in double quotes, is a string.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// The event's source.
+    #[arg(long, default_value = "keptn-send")]
+    pub source: String,
+    /// Keptn context (UUID) to send the event in, e.g. to answer or invalidate within a run.
+    #[arg(long, value_name = "UUID")]
+    pub keptn_context: Option<String>,
+    /// Id of the .triggered event this event answers (required for task answers such as
+    /// .started, .finished and evaluation.invalidated).
+    #[arg(long, value_name = "ID")]
+    pub triggered_id: Option<String>,
+    /// Print the CloudEvent JSON and send nothing (no URL or token needed).
+    #[arg(long, conflicts_with = "wait")]
+    pub dry_run: bool,
+    /// Follow the sequence until it ends and print the evaluation verdict.
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this long (exit 3).
+    #[arg(long, default_value = "10m", value_parser = cli_support::parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// With --wait: time between two polls of the sequence state (Keptn rate-limits these).
+    #[arg(long, default_value = "10s", value_parser = cli_support::parse_duration, value_name = "DURATION")]
+    pub poll_interval: Duration,
+    /// Time allowed for one HTTP request.
+    #[arg(long, default_value = "30s", value_parser = cli_support::parse_duration, value_name = "DURATION")]
+    pub request_timeout: Duration,
+    /// Retries of one HTTP request on 429, 5xx and connection errors.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Allow sending the token over plain http to a non-loopback host.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+    /// Logging.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
