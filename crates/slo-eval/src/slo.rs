@@ -238,6 +238,11 @@ struct Decoder {
     warnings: Vec<Problem>,
 }
 
+/// yaml.v3 `isMerge`: an untagged plain `<<`.
+fn is_merge_key(k: &Node) -> bool {
+    matches!(&k.kind, Kind::Scalar { value, quoted: false } if value == "<<")
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
@@ -275,7 +280,25 @@ impl Decoder {
         };
         let mut out: Vec<(String, &Node)> = Vec::new();
         let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut merged: Vec<(&Node, &Node)> = Vec::new();
         for (k, v) in entries {
+            if is_merge_key(k) {
+                self.collect_merge(v, path, &mut merged);
+            }
+        }
+        let explicit = entries
+            .iter()
+            .filter(|(k, _)| !is_merge_key(k))
+            .map(|(k, v)| (k, v, false));
+        // yaml.v3: explicit keys win over merged ones; among merged maps the first wins.
+        let from_merge = merged.into_iter().map(|(k, v)| (k, v, true));
+        for (k, v, is_merged) in explicit.chain(from_merge) {
+            if is_merged
+                && let Kind::Scalar { value: key, .. } = &k.kind
+                && seen.iter().any(|(s, _)| s == key)
+            {
+                continue;
+            }
             let Kind::Scalar { value: key, .. } = &k.kind else {
                 self.mismatch(k, path, "a key name");
                 continue;
@@ -315,6 +338,39 @@ impl Decoder {
             }
         }
         out
+    }
+
+    /// The entries a `<<` merge key brings in: a mapping, or a sequence of mappings.
+    fn collect_merge<'n>(&mut self, v: &'n Node, path: &str, out: &mut Vec<(&'n Node, &'n Node)>) {
+        match &v.kind {
+            Kind::Map(entries) => {
+                for (k, val) in entries {
+                    if is_merge_key(k) {
+                        self.collect_merge(val, path, out);
+                    } else {
+                        out.push((k, val));
+                    }
+                }
+            }
+            Kind::Seq(items) => {
+                for item in items {
+                    if matches!(item.kind, Kind::Map(_)) {
+                        self.collect_merge(item, path, out);
+                    } else {
+                        self.error(
+                            item,
+                            format!(
+                                "{path}: map merge requires map or sequence of maps as the value"
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => self.error(
+                v,
+                format!("{path}: map merge requires map or sequence of maps as the value"),
+            ),
+        }
     }
 
     /// A `map[string]T`: entries in file order, duplicate keys are errors.

@@ -303,3 +303,25 @@ fn sli_file_keeps_order_and_merges() {
     assert_eq!(err.line(), 3);
     assert!(parse_sli("indicators: [a]\n").is_err());
 }
+
+#[test]
+fn merge_keys_work_and_explicit_keys_win() {
+    let s = slo(
+        "defaults: &d\n  weight: 2\n  key_sli: true\n  pass:\n    - criteria: [\"=0\"]\nobjectives:\n  - <<: *d\n    sli: a\n  - <<: *d\n    sli: b\n    weight: 5\n  - <<: [{weight: 3}, {weight: 4, displayName: D}]\n    sli: c\n",
+    );
+    let o = &s.objectives;
+    assert_eq!(
+        (
+            o[0].sli.as_str(),
+            o[0].weight,
+            o[0].key_sli,
+            o[0].pass.len()
+        ),
+        ("a", 2, true, 1)
+    );
+    assert_eq!(o[1].weight, 5);
+    assert_eq!((o[2].weight, o[2].display_name.as_str()), (3, "D"));
+    // only `defaults` is unknown: merged keys are not reported
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(parse_slo("objectives:\n  - <<: 5\n    sli: a\n").is_err());
+}
