@@ -132,6 +132,7 @@ impl LogArgs {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_target(false)
             .try_init();
     }
@@ -157,11 +158,16 @@ pub fn load_secret(
             if v.expose_secret().trim().is_empty() {
                 return Err(Failure::usage(format!("the {what} is empty")));
             }
-            Ok(Some(SecretString::from(v.expose_secret().trim().to_owned())))
+            Ok(Some(SecretString::from(
+                v.expose_secret().trim().to_owned(),
+            )))
         }
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::usage(format!("cannot read the {what} file {}: {e}", path.display()))
+                Failure::usage(format!(
+                    "cannot read the {what} file {}: {e}",
+                    path.display()
+                ))
             })?;
             let token = text.lines().next().unwrap_or("").trim().to_owned();
             if token.is_empty() {
@@ -182,9 +188,15 @@ pub fn load_secret(
 /// A message naming the bad value and the accepted forms.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let s = raw.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let bad = || format!("invalid duration `{raw}`: use a number with ms, s, m, h or d, for example 30s or 5m");
+    let bad = || {
+        format!(
+            "invalid duration `{raw}`: use a number with ms, s, m, h or d, for example 30s or 5m"
+        )
+    };
     let n: f64 = num.parse().map_err(|_| bad())?;
     let secs = match unit.trim() {
         "ms" => n / 1000.0,
@@ -253,7 +265,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("token");
         std::fs::write(&f, "dt0c01.MARKER\n").unwrap();
-        let s = load_secret(None, Some(&f), "Dynatrace token").unwrap().unwrap();
+        let s = load_secret(None, Some(&f), "Dynatrace token")
+            .unwrap()
+            .unwrap();
         assert_eq!(s.expose_secret(), "dt0c01.MARKER");
         assert!(!format!("{s:?}").contains("MARKER"));
         let both = load_secret(Some(&s), Some(&f), "token").unwrap_err();

@@ -1,0 +1,331 @@
+//! Flags (DESIGN.md "trivy-scan"), and their validation into a [`Plan`] (ripgrep's two-stage
+//! parse: raw clap values first, then checked values that know how to build the parts).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use cli_support::{Failure, LogArgs, env, parse_duration, validate_reference};
+use metrics_sink::{FanOut, SharedBuffer};
+use trivy_report::runner::{ScanTarget, TrivyCommand};
+use trivy_report::{CountOptions, IgnoreRules, Severity, parse_severity_list};
+
+use crate::sinks::SinkArgs;
+
+/// Scan a container image with Trivy, count vulnerabilities by severity, publish the counts,
+/// and optionally gate on a Keptn slo.yaml.
+///
+/// Exit codes: 0 success / gate passed, 1 gate failed, 2 usage or input error,
+/// 3 trivy, a metrics backend or another dependency failed.
+#[derive(Debug, Parser)]
+#[command(name = "trivy-scan", version, about, long_about = None)]
+pub struct Cli {
+    /// Image to scan, `repo[:tag][@digest]`. Default: the seed's env vars IMAGE and TAG.
+    /// With --report, --input or --rootfs it only names the metrics.
+    #[arg(value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// Severities to count, comma separated (CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN; any case).
+    /// Env: TRIVY_SECURITY, then TRIVY_SEVERITY. Default: all five.
+    #[arg(long, value_name = "LIST")]
+    pub severity: Option<String>,
+
+    /// Read this Trivy JSON report instead of running trivy (`-` = stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["input", "rootfs", "server", "save_report"])]
+    pub report: Option<PathBuf>,
+
+    /// Scan an image tarball (docker save / OCI archive) instead of pulling IMAGE.
+    #[arg(long, value_name = "TAR", conflicts_with = "rootfs")]
+    pub input: Option<PathBuf>,
+
+    /// Scan a root file system (a directory) instead of an image.
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+
+    /// The trivy executable.
+    #[arg(long, env = env::TRIVY_BIN, value_name = "PATH", default_value = "trivy")]
+    pub trivy_bin: PathBuf,
+
+    /// Trivy's cache directory (holds the vulnerability DB).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Use the DB in the cache as it is: no DB download, no online lookups
+    /// (trivy --skip-db-update --offline-scan).
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Trivy server URL (client/server mode).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Pull from a registry over plain http or with an unverified certificate
+    /// (trivy --insecure; for local test registries).
+    #[arg(long)]
+    pub insecure_registry: bool,
+
+    /// Kill trivy when it runs longer than this (e.g. 90s, 10m).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Keep the report trivy wrote at this path.
+    #[arg(long, value_name = "FILE")]
+    pub save_report: Option<PathBuf>,
+
+    /// Fail (exit 3) when trivy's vulnerability DB was updated longer ago than this (e.g. 2d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "report")]
+    pub max_db_age: Option<Duration>,
+
+    /// Count distinct (VulnerabilityID, PkgName, InstalledVersion) instead of every entry.
+    #[arg(long)]
+    pub unique: bool,
+
+    /// Count only findings that have a fixed version.
+    #[arg(long)]
+    pub fixable_only: bool,
+
+    /// A .trivyignore or .trivyignore.yaml file; expired rules do not apply.
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+
+    /// Output on stdout: the seed's text lines, or one JSON object.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Evaluate this Keptn slo.yaml on the scan's counts (exit 1 when the gate fails).
+    #[arg(long, value_name = "FILE")]
+    pub slo: Option<PathBuf>,
+
+    /// sli.yaml mapping SLI names to queries (`metricSelector=trivy.vulnerabilities.CRITICAL`
+    /// is answered from the scan).
+    #[arg(long, value_name = "FILE", requires = "slo")]
+    pub sli: Option<PathBuf>,
+
+    /// With --slo: a warning fails the run (exit 1).
+    #[arg(long, requires = "slo")]
+    pub fail_on_warning: bool,
+
+    /// With --slo: run even when the SLO file is missing or empty (lighthouse's behaviour).
+    #[arg(long, requires = "slo")]
+    pub allow_missing_slo: bool,
+
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// What goes to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The seed's lines: `Checking 1 security levels: ['CRITICAL']`, `Finished. Total Vulnerability Count: 8`.
+    Text,
+    /// One JSON object: image, severities, counts (all five), total, trivy version, metrics, gate.
+    Json,
+}
+
+/// Where the findings come from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// An existing report; `None` = stdin.
+    Report(Option<PathBuf>),
+    /// Run trivy.
+    Trivy(TrivyCommand),
+}
+
+/// The checked plan of one run.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) image: Option<String>,
+    pub(crate) source: Source,
+    pub(crate) severities: Vec<Severity>,
+    pub(crate) count: CountOptions,
+    pub(crate) format: Format,
+    pub(crate) sinks: Sinks,
+    pub(crate) max_db_age: Option<Duration>,
+    pub(crate) save_report: Option<PathBuf>,
+    pub(crate) slo: Option<PathBuf>,
+    /// The SLO file's text, read up front (`None`: the file does not exist).
+    pub(crate) slo_text: Option<String>,
+    /// The sli.yaml's text and path.
+    pub(crate) sli_text: Option<(String, String)>,
+    pub(crate) fail_on_warning: bool,
+    pub(crate) allow_missing_slo: bool,
+}
+
+/// The metrics sinks to push to.
+#[derive(Debug)]
+pub(crate) struct Sinks {
+    pub(crate) fanout: FanOut,
+    /// True when no remote backend is configured (the seed then printed a warning).
+    pub(crate) no_backend: bool,
+    pub(crate) metrics_required: bool,
+    /// In JSON mode the stdout sink writes here, and the lines go into the JSON object.
+    pub(crate) captured: Option<SharedBuffer>,
+}
+
+impl Cli {
+    /// Validates the flags and env vars into a [`Plan`].
+    pub(crate) fn plan(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Plan, Failure> {
+        let image = self.image_reference(env)?;
+        let severities = self.severities(env)?;
+        let count = CountOptions {
+            unique: self.unique,
+            fixable_only: self.fixable_only,
+            ignore: self.ignore_rules()?,
+        };
+        let source = self.source(image.as_deref())?;
+        let sinks = self.sinks_plan(env)?;
+        let (slo_text, sli_text) = self.gate_files()?;
+        Ok(Plan {
+            image,
+            source,
+            severities,
+            count,
+            format: self.format,
+            sinks,
+            max_db_age: self.max_db_age,
+            save_report: self.save_report.clone(),
+            slo: self.slo.clone(),
+            slo_text,
+            sli_text,
+            fail_on_warning: self.fail_on_warning,
+            allow_missing_slo: self.allow_missing_slo,
+        })
+    }
+
+    fn image_reference(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, Failure> {
+        let reference = match &self.image {
+            Some(i) => Some(i.clone()),
+            None => match env(env::IMAGE).filter(|s| !s.is_empty()) {
+                Some(image) => {
+                    validate_reference("IMAGE value", &image)?;
+                    match env(env::TAG).filter(|s| !s.is_empty()) {
+                        Some(tag) => {
+                            validate_reference("TAG value", &tag)?;
+                            Some(format!("{image}:{tag}"))
+                        }
+                        None => Some(image),
+                    }
+                }
+                None => None,
+            },
+        };
+        if let Some(r) = &reference {
+            validate_reference("image reference", r)?;
+        }
+        Ok(reference)
+    }
+
+    fn severities(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Severity>, Failure> {
+        let (raw, origin) = match &self.severity {
+            Some(s) => (Some(s.clone()), "--severity"),
+            None => match env(env::TRIVY_SECURITY) {
+                Some(s) => (Some(s), env::TRIVY_SECURITY),
+                None => (env(env::TRIVY_SEVERITY), env::TRIVY_SEVERITY),
+            },
+        };
+        match raw {
+            None => Ok(Severity::ALL.to_vec()),
+            Some(raw) => {
+                parse_severity_list(&raw).map_err(|e| Failure::usage(format!("{origin}: {e}")))
+            }
+        }
+    }
+
+    fn ignore_rules(&self) -> Result<Option<IgnoreRules>, Failure> {
+        let Some(path) = &self.ignore_file else {
+            return Ok(None);
+        };
+        let today = jiff::Zoned::now().date();
+        IgnoreRules::load(path, today)
+            .map(Some)
+            .map_err(|e| Failure::usage(format!("ignore file {}: {e}", path.display())))
+    }
+
+    fn source(&self, image: Option<&str>) -> Result<Source, Failure> {
+        if let Some(report) = &self.report {
+            let path = (report.as_os_str() != "-").then(|| report.clone());
+            return Ok(Source::Report(path));
+        }
+        let target = match (&self.input, &self.rootfs, image) {
+            (Some(tar), _, _) => ScanTarget::Input(tar.clone()),
+            (None, Some(dir), _) => ScanTarget::Rootfs(dir.clone()),
+            (None, None, Some(image)) => ScanTarget::Image(image.to_owned()),
+            (None, None, None) => {
+                return Err(Failure::usage(
+                    "no image to scan: give IMAGE (e.g. `trivy-scan nginx:1.21.1`), set the IMAGE and TAG env vars, or use --report, --input or --rootfs",
+                ));
+            }
+        };
+        if let Some(server) = &self.server {
+            validate_reference("--server URL", server)?;
+        }
+        let mut cmd = TrivyCommand::new(target);
+        cmd.bin.clone_from(&self.trivy_bin);
+        // Trivy filters nothing: all five counts are reported; the selection applies to the
+        // total, the metrics and the gate.
+        cmd.severities = Vec::new();
+        cmd.cache_dir.clone_from(&self.cache_dir);
+        cmd.offline = self.offline;
+        cmd.server.clone_from(&self.server);
+        cmd.timeout = self.timeout;
+        cmd.insecure_registry = self.insecure_registry;
+        Ok(Source::Trivy(cmd))
+    }
+
+    /// Reads and checks the gate's files before anything runs, so a typo in slo.yaml fails in
+    /// a second rather than after a ten-minute scan.
+    fn gate_files(&self) -> Result<(Option<String>, Option<(String, String)>), Failure> {
+        use sli_provider::gate::{GateOptions, load_sli, load_slo};
+        let Some(slo) = &self.slo else {
+            return Ok((None, None));
+        };
+        let name = slo.display().to_string();
+        let slo_text = match std::fs::read_to_string(slo) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(Failure::usage(format!(
+                    "cannot read the SLO file {name}: {e}"
+                )));
+            }
+        };
+        let opts = GateOptions {
+            allow_missing_slo: self.allow_missing_slo,
+            ..GateOptions::default()
+        };
+        load_slo(slo_text.as_deref(), &name, &opts).map_err(|e| Failure::usage(e.to_string()))?;
+        let sli_text = match &self.sli {
+            Some(p) => {
+                let path = p.display().to_string();
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| Failure::usage(format!("cannot read the SLI file {path}: {e}")))?;
+                load_sli(&text, &path).map_err(|e| Failure::usage(e.to_string()))?;
+                Some((text, path))
+            }
+            None => None,
+        };
+        Ok((slo_text, sli_text))
+    }
+
+    fn sinks_plan(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Sinks, Failure> {
+        let captured = (self.format == Format::Json).then(SharedBuffer::default);
+        let writer: Box<dyn std::io::Write + Send> = match &captured {
+            Some(buf) => Box::new(buf.clone()),
+            None => Box::new(std::io::stdout()),
+        };
+        let (fanout, _auto_dynatrace) = self.sinks.build(env, writer).map_err(Failure::usage)?;
+        let no_backend = fanout.names().iter().all(|n| *n == "stdout");
+        Ok(Sinks {
+            fanout,
+            no_backend,
+            metrics_required: self.sinks.metrics_required,
+            captured,
+        })
+    }
+}

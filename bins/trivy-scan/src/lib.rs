@@ -1,0 +1,63 @@
+//! The `trivy-scan` binary: scan an image with Trivy (or read a report), count vulnerabilities
+//! by severity, publish the counts to the configured metrics sinks, optionally gate.
+//!
+//! The logic lives in this library so tests can reach it; `main.rs` only calls [`main`].
+
+mod cli;
+mod output;
+mod scan;
+mod sinks;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cli_support::{Exit, Failure};
+
+pub use cli::Cli;
+
+/// Parses the command line, runs, and maps the outcome to an exit code.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli.log.init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return cli_support::finish(
+                "trivy-scan",
+                Err(Failure::external(format!(
+                    "could not start the async runtime: {e}"
+                ))),
+            );
+        }
+    };
+    let result = runtime.block_on(run(cli, &|k| std::env::var(k).ok()));
+    cli_support::finish("trivy-scan", result)
+}
+
+/// Runs one scan as the command line says. `env` looks up environment variables (injected so
+/// tests need not mutate the process environment).
+///
+/// # Errors
+/// A [`Failure`] carrying the exit code and the one-line message.
+pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Exit, Failure> {
+    let plan = cli.plan(env)?;
+    let mut out = output::Output::new(plan.format);
+    out.preamble(&plan);
+    let scanned = scan::scan(&plan).await?;
+    out.counted(&plan, &scanned);
+    let metrics_failed = out.publish(&plan, &scanned).await;
+    out.finished(&plan, &scanned);
+    let gate = output::gate(&plan, &scanned)?;
+    out.gate(gate.as_ref());
+    out.flush()?;
+    if metrics_failed && plan.sinks.metrics_required {
+        return Err(Failure::external(
+            "publishing metrics failed and --metrics-required is set (details above)",
+        ));
+    }
+    Ok(gate.map_or(Exit::Ok, |g| g.exit))
+}

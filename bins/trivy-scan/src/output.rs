@@ -1,0 +1,244 @@
+//! Everything trivy-scan writes: the seed's text lines or one JSON object on stdout, metric
+//! push outcomes on stderr.
+
+use std::io::Write;
+
+use cli_support::{Exit, Failure};
+use metrics_sink::{ImageRef, SinkOutcome, Snapshot};
+use serde_json::{Value, json};
+
+use crate::cli::{Format, Plan};
+use crate::scan::Scanned;
+
+/// The seed's warning when no metrics backend is configured (kept word for word).
+pub(crate) const NO_BACKEND_WARNING: &str = "METRICS_ENDPOINT and/or METRICS_API_TOKEN environment variables not set. Tool will still work but metrics will not be pushed to a backend.";
+
+/// Collects stdout; text lines are written as they happen, JSON at the end.
+#[derive(Debug)]
+pub(crate) struct Output {
+    format: Format,
+    json: serde_json::Map<String, Value>,
+}
+
+/// The inline gate's result.
+#[derive(Debug)]
+pub(crate) struct GateResult {
+    pub(crate) exit: Exit,
+    pub(crate) rendered: String,
+    pub(crate) data: Value,
+}
+
+impl Output {
+    pub(crate) fn new(format: Format) -> Self {
+        Self {
+            format,
+            json: serde_json::Map::new(),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if self.format == Format::Text {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+        }
+    }
+
+    pub(crate) fn preamble(&mut self, plan: &Plan) {
+        if plan.sinks.no_backend {
+            self.line(NO_BACKEND_WARNING);
+        }
+        let names: Vec<String> = plan.severities.iter().map(|s| format!("'{s}'")).collect();
+        self.line(&format!(
+            "Checking {} security levels: [{}]",
+            plan.severities.len(),
+            names.join(", ")
+        ));
+    }
+
+    pub(crate) fn counted(&mut self, plan: &Plan, scanned: &Scanned) {
+        let s = &scanned.summary;
+        self.json.insert("image".into(), json!(scanned.image));
+        self.json.insert(
+            "severities".into(),
+            json!(
+                plan.severities
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+            ),
+        );
+        self.json.insert("counts".into(), json!(s.counts));
+        self.json
+            .insert("total".into(), json!(s.counts.total_of(&plan.severities)));
+        self.json.insert(
+            "counting".into(),
+            json!({
+                "mode": if plan.count.unique { "unique" } else { "all" },
+                "fixable_only": plan.count.fixable_only,
+            }),
+        );
+        if plan.count.ignore.is_some() {
+            let rules: Vec<Value> = s
+                .suppressed
+                .iter()
+                .map(|r| json!({"rule": r.rule, "suppressed": r.count}))
+                .collect();
+            self.json.insert(
+                "ignored".into(),
+                json!({"rules": rules, "expired_rules": s.expired_rules}),
+            );
+            for r in &s.suppressed {
+                self.line(&format!(
+                    "Ignored {} finding(s) by rule {}",
+                    r.count, r.rule
+                ));
+            }
+            for r in &s.expired_rules {
+                self.line(&format!("Ignore rule expired, not applied: {r}"));
+            }
+        }
+        self.json.insert(
+            "trivy".into(),
+            scanned.trivy.as_ref().map_or(Value::Null, |v| {
+                json!({
+                    "version": v.version,
+                    "vulnerability_db": v.vulnerability_db.as_ref().map(|db| json!({
+                        "version": db.version,
+                        "updated_at": db.updated_at.to_string(),
+                        "next_update": db.next_update.to_string(),
+                        "downloaded_at": db.downloaded_at.to_string(),
+                    })),
+                })
+            }),
+        );
+    }
+
+    /// Pushes to every sink; returns true when any push failed or lost a metric.
+    pub(crate) async fn publish(&mut self, plan: &Plan, scanned: &Scanned) -> bool {
+        if plan.sinks.fanout.is_empty() {
+            self.json.insert("metrics".into(), json!([]));
+            return false;
+        }
+        let snapshot = Snapshot::vulnerability_counts(
+            ImageRef::parse(&scanned.image),
+            scanned.finished_at,
+            plan.severities
+                .iter()
+                .map(|s| (s.as_str(), scanned.summary.counts.get(*s))),
+        );
+        let outcomes = plan.sinks.fanout.push_all(&snapshot).await;
+        let failed = crate::sinks::report_outcomes(&outcomes, &mut std::io::stderr());
+        let captured: Vec<Value> = plan
+            .sinks
+            .captured
+            .as_ref()
+            .map(|b| {
+                b.contents()
+                    .lines()
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.json.insert(
+            "metrics".into(),
+            json!(
+                outcomes
+                    .iter()
+                    .map(|o| outcome_json(o, &captured))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        failed
+    }
+
+    pub(crate) fn finished(&mut self, plan: &Plan, scanned: &Scanned) {
+        self.line(&format!(
+            "Finished. Total Vulnerability Count: {}",
+            scanned.summary.counts.total_of(&plan.severities)
+        ));
+    }
+
+    pub(crate) fn gate(&mut self, gate: Option<&GateResult>) {
+        if let Some(g) = gate {
+            if self.format == Format::Text {
+                let mut out = std::io::stdout().lock();
+                let _ = write!(out, "{}", g.rendered);
+            }
+            self.json.insert("gate".into(), g.data.clone());
+        }
+    }
+
+    pub(crate) fn flush(self) -> Result<(), Failure> {
+        if self.format == Format::Json {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &Value::Object(self.json))
+                .map_err(|e| Failure::external(format!("cannot write the JSON output: {e}")))?;
+            let _ = writeln!(out);
+        }
+        Ok(())
+    }
+}
+
+fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
+    match &o.result {
+        Ok(r) => {
+            let mut v = json!({
+                "sink": o.sink,
+                "status": if r.rejected.is_empty() { "ok" } else { "partial" },
+                "accepted": r.accepted,
+                "rejected": r.rejected.iter().map(|x| json!({"metric": x.metric, "reason": x.reason})).collect::<Vec<_>>(),
+            });
+            if o.sink == "stdout" {
+                v["lines"] = json!(captured);
+            }
+            v
+        }
+        Err(e) => json!({
+            "sink": o.sink,
+            "status": "failed",
+            "error": e.message,
+            "unsent": e.unsent,
+        }),
+    }
+}
+
+/// The inline gate (`--slo`): evaluates the SLO on this scan with slo-gate's semantics and
+/// exit codes (the same `sli_provider::gate` code runs behind `slo-gate --report`).
+pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
+    use sli_provider::gate::{Format as GateFormat, GateOptions, gate_on_summary};
+    use sli_provider::report::ReportSli;
+
+    let Some(slo_path) = &plan.slo else {
+        return Ok(None);
+    };
+    let slo_name = slo_path.display().to_string();
+    let slo_text = plan.slo_text.as_deref();
+    let sli = plan
+        .sli_text
+        .as_ref()
+        .map(|(t, p)| (t.as_str(), p.as_str()));
+    let opts = GateOptions {
+        format: match plan.format {
+            Format::Text => GateFormat::Text,
+            Format::Json => GateFormat::Json,
+        },
+        fail_on_warning: plan.fail_on_warning,
+        allow_missing_slo: plan.allow_missing_slo,
+        ..GateOptions::default()
+    };
+    let report = ReportSli::from_summary(&scanned.summary, &plan.severities);
+    let outcome = gate_on_summary(slo_text, &slo_name, sli, &report, &[], &opts)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let exit = match outcome.exit_code {
+        0 => Exit::Ok,
+        1 => Exit::GateFailed,
+        2 => Exit::Usage,
+        _ => Exit::External,
+    };
+    Ok(Some(GateResult {
+        exit,
+        rendered: outcome.rendered,
+        data: serde_json::to_value(&outcome.data)
+            .map_err(|e| Failure::external(format!("cannot encode the evaluation: {e}")))?,
+    }))
+}

@@ -1,0 +1,124 @@
+//! Getting the findings: read a report, or run trivy (after checking its DB age).
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::time::Duration;
+
+use cli_support::Failure;
+use trivy_report::runner::{self, RunError, TrivyVersion};
+use trivy_report::{FindingKeys, Summary, summarize};
+
+use crate::cli::{Plan, Source};
+
+/// The result of the scan step.
+#[derive(Debug)]
+pub(crate) struct Scanned {
+    pub(crate) summary: Summary,
+    /// Trivy's version and DB dates, when trivy ran.
+    pub(crate) trivy: Option<TrivyVersion>,
+    /// The name the metrics carry: the reference given, else the report's ArtifactName.
+    pub(crate) image: String,
+    /// Finding keys, kept only when an inline gate may need them later.
+    #[allow(dead_code)]
+    pub(crate) keys: Option<FindingKeys>,
+    pub(crate) finished_at: jiff::Timestamp,
+}
+
+pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
+    let (summary, trivy) = match &plan.source {
+        Source::Report(path) => (read_report(path.as_deref(), plan)?, None),
+        Source::Trivy(cmd) => {
+            let version =
+                runner::version(&cmd.bin, cmd.cache_dir.as_deref(), Duration::from_secs(60))
+                    .await
+                    .map_err(|e| trivy_failure(&e))?;
+            if let Some(max) = plan.max_db_age {
+                check_db_age(&version, max)?;
+            }
+            let report = cmd.run().await.map_err(|e| trivy_failure(&e))?;
+            let path = report.path();
+            if let Some(save) = &plan.save_report {
+                std::fs::copy(path, save).map_err(|e| {
+                    Failure::usage(format!("cannot save the report to {}: {e}", save.display()))
+                })?;
+            }
+            let file = File::open(path)
+                .map_err(|e| Failure::external(format!("cannot read trivy's report: {e}")))?;
+            let summary = summarize(BufReader::new(file), &plan.count).map_err(|e| {
+                Failure::external(format!("trivy wrote a report that cannot be read: {e}"))
+            })?;
+            (summary, Some(version))
+        }
+    };
+    let image = plan
+        .image
+        .clone()
+        .or_else(|| summary.artifact_name.clone())
+        .unwrap_or_default();
+    Ok(Scanned {
+        summary,
+        trivy,
+        image,
+        keys: None,
+        finished_at: jiff::Timestamp::now(),
+    })
+}
+
+fn read_report(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
+    let name = path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string());
+    let result = match path {
+        Some(p) => {
+            let meta = std::fs::metadata(p)
+                .map_err(|e| Failure::usage(format!("cannot read the report {name}: {e}")))?;
+            if meta.is_dir() {
+                return Err(Failure::usage(format!(
+                    "the report {name} is a directory, not a file"
+                )));
+            }
+            let file = File::open(p)
+                .map_err(|e| Failure::usage(format!("cannot read the report {name}: {e}")))?;
+            summarize(BufReader::new(file), &plan.count)
+        }
+        None => summarize(std::io::stdin().lock(), &plan.count),
+    };
+    result.map_err(|e| {
+        Failure::usage(format!(
+            "the report {name} is not a valid Trivy JSON report: {e}"
+        ))
+    })
+}
+
+fn check_db_age(version: &TrivyVersion, max: Duration) -> Result<(), Failure> {
+    let Some(db) = &version.vulnerability_db else {
+        return Err(Failure::external(
+            "--max-db-age is set but trivy reports no vulnerability DB in its cache; download it first (trivy image --download-db-only) or point --cache-dir at it",
+        ));
+    };
+    let now = jiff::Timestamp::now();
+    let age = now.duration_since(db.updated_at);
+    let max_signed = jiff::SignedDuration::try_from(max).unwrap_or(jiff::SignedDuration::MAX);
+    if age > max_signed {
+        return Err(Failure::external(format!(
+            "trivy's vulnerability DB was updated at {} ({} ago), older than --max-db-age {}; update it (run trivy without --offline) or raise the limit",
+            db.updated_at,
+            human(age),
+            human(max_signed),
+        )));
+    }
+    Ok(())
+}
+
+fn human(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs().max(0);
+    match secs {
+        s if s >= 86400 => format!("{}d", s / 86400),
+        s if s >= 3600 => format!("{}h", s / 3600),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn trivy_failure(e: &RunError) -> Failure {
+    Failure::external(format!("trivy failed: {e}"))
+}
