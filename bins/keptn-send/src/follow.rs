@@ -46,7 +46,7 @@ fn humanize(d: Duration) -> String {
     let s = d.as_secs();
     if d.subsec_millis() != 0 || s == 0 {
         format!("{}ms", d.as_millis())
-    } else if s % 60 == 0 {
+    } else if s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
@@ -66,7 +66,7 @@ pub(crate) async fn follow(
         let polled = tokio::time::timeout_at(deadline, client.sequence_state(project, ctx))
             .await
             .map_err(|_| timed_out(ctx, settings.timeout, last.as_ref()))?
-            .map_err(api_failure)?;
+            .map_err(|e| api_failure(&e))?;
         match polled {
             None => tracing::debug!("sequence not registered yet"),
             Some(s) => {
@@ -115,7 +115,7 @@ pub(crate) async fn follow(
             tokio::time::timeout_at(deadline, client.events(ctx, Some(TYPE_EVALUATION_FINISHED)))
                 .await
                 .map_err(|_| timed_out(ctx, settings.timeout, Some(&state.state)))?
-                .map_err(api_failure)?;
+                .map_err(|e| api_failure(&e))?;
         if let Some(ev) = newest(found) {
             let parsed: EvaluationFinishedData = serde_json::from_value(ev.data.clone())
                 .map_err(|e| {

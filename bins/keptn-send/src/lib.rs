@@ -34,7 +34,10 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
         ));
     }
     let client = client(&cli)?;
-    let ctx = client.send_event(&event).await.map_err(api_failure)?;
+    let ctx = client
+        .send_event(&event)
+        .await
+        .map_err(|e| api_failure(&e))?;
     tracing::info!(keptn_context = %ctx, "event accepted");
     if !cli.wait {
         match cli.format {
@@ -65,7 +68,7 @@ fn write_out(out: &mut dyn Write, line: &str) -> Result<(), Failure> {
 }
 
 /// Maps a Keptn API failure to exit 3 with its one-line message.
-pub(crate) fn api_failure(e: ClientError) -> Failure {
+pub(crate) fn api_failure(e: &ClientError) -> Failure {
     Failure::external(e.to_string())
 }
 
@@ -154,6 +157,6 @@ fn client(cli: &Cli) -> Result<KeptnClient, Failure> {
     let retry = RetryPolicy::with_retries(cli.retries);
     KeptnClient::new(url, token, &http, retry).map_err(|e| match e.kind() {
         keptn_events::client::ErrorKind::Setup => Failure::usage(e.to_string()),
-        _ => api_failure(e),
+        _ => api_failure(&e),
     })
 }

@@ -581,10 +581,7 @@ fn check_data(ty: &EventType, obj: &Map<String, Value>) -> Result<(), BuildError
     let ty_s = ty.to_string();
     for (field, v) in [("project", project), ("stage", stage), ("service", service)] {
         if v.is_none() {
-            return Err(BuildError::MissingField {
-                field,
-                ty: ty_s.clone(),
-            });
+            return Err(BuildError::MissingField { field, ty: ty_s });
         }
     }
     if let (Some(type_stage), Some(data_stage)) = (ty.stage_name(), stage)
