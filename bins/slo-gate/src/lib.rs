@@ -119,7 +119,12 @@ pub struct Cli {
     pub dynatrace_url: Option<String>,
 
     /// Dynatrace API token with metrics.read (env DT_API_TOKEN, then METRICS_API_TOKEN).
-    #[arg(long, env = "DT_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        env = "DT_API_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub dynatrace_token: Option<SecretString>,
 
     /// Read the Dynatrace API token from a file (first line).
@@ -217,9 +222,8 @@ fn read_required(path: &Path, what: &str) -> Result<String, Failure> {
             .map_err(|e| Failure::usage(format!("cannot read the {what} from stdin: {e}")))?;
         return Ok(s);
     }
-    std::fs::read_to_string(path).map_err(|e| {
-        Failure::usage(format!("cannot read the {what} {}: {e}", path.display()))
-    })
+    std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("cannot read the {what} {}: {e}", path.display())))
 }
 
 fn parse_time(raw: &str, flag: &str) -> Result<Timestamp, Failure> {
@@ -259,9 +263,7 @@ fn context(cli: &Cli) -> Result<QueryContext, Failure> {
     let mut labels = BTreeMap::new();
     for l in &cli.labels {
         let Some((k, v)) = l.split_once('=') else {
-            return Err(Failure::usage(format!(
-                "--label `{l}` is not KEY=VALUE"
-            )));
+            return Err(Failure::usage(format!("--label `{l}` is not KEY=VALUE")));
         };
         if k.trim().is_empty() {
             return Err(Failure::usage(format!("--label `{l}` has an empty key")));
@@ -279,15 +281,16 @@ fn context(cli: &Cli) -> Result<QueryContext, Failure> {
 }
 
 fn count_options(cli: &Cli) -> Result<CountOptions, Failure> {
-    let ignore = match &cli.ignore_file {
-        None => None,
-        Some(p) => {
-            let today = jiff::Zoned::now().date();
-            Some(IgnoreRules::load(p, today).map_err(|e| {
-                Failure::usage(format!("invalid ignore file {}: {e}", p.display()))
-            })?)
-        }
-    };
+    let ignore =
+        match &cli.ignore_file {
+            None => None,
+            Some(p) => {
+                let today = jiff::Zoned::now().date();
+                Some(IgnoreRules::load(p, today).map_err(|e| {
+                    Failure::usage(format!("invalid ignore file {}: {e}", p.display()))
+                })?)
+            }
+        };
     Ok(CountOptions {
         unique: cli.unique,
         fixable_only: cli.fixable_only,
@@ -299,15 +302,16 @@ fn open_report(path: &Path) -> Result<Box<dyn std::io::Read>, Failure> {
     if path == Path::new("-") {
         return Ok(Box::new(std::io::stdin().lock()));
     }
-    let f = std::fs::File::open(path).map_err(|e| {
-        Failure::usage(format!("cannot read the report {}: {e}", path.display()))
-    })?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("cannot read the report {}: {e}", path.display())))?;
     Ok(Box::new(std::io::BufReader::new(f)))
 }
 
 fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
     let selected: Vec<Severity> = match &cli.severity {
-        Some(s) => parse_severity_list(s).map_err(|e| Failure::usage(format!("--severity: {e}")))?,
+        Some(s) => {
+            parse_severity_list(s).map_err(|e| Failure::usage(format!("--severity: {e}")))?
+        }
         None => Vec::new(),
     };
     let opts = count_options(cli)?;
@@ -323,8 +327,8 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
         Some(base) => {
             let current = trivy_report::finding_keys(open_report(report)?, &opts)
                 .map_err(|e| bad(report, e))?;
-            let baseline = trivy_report::finding_keys(open_report(base)?, &opts)
-                .map_err(|e| bad(base, e))?;
+            let baseline =
+                trivy_report::finding_keys(open_report(base)?, &opts).map_err(|e| bad(base, e))?;
             Ok(ReportSli::from_summary(current.summary(), &selected)
                 .with_baseline(BaselineDiff::between(&current, &baseline)))
         }
@@ -355,7 +359,8 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let history = load_history(history_text.as_deref(), &history_path).map_err(|e| gate_failure(&e))?;
+    let history =
+        load_history(history_text.as_deref(), &history_path).map_err(|e| gate_failure(&e))?;
 
     let outcome = if let Some(report) = &cli.report {
         if cli.from.is_some() || cli.to.is_some() || cli.timeframe.is_some() {
@@ -383,16 +388,24 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
         })?;
         evaluate_and_render(slo.as_ref(), &finished, &history, &opts)
     } else {
-        let provider = cli.provider.ok_or_else(|| Failure::usage("no SLI source given"))?;
+        let provider = cli
+            .provider
+            .ok_or_else(|| Failure::usage("no SLI source given"))?;
         let win = window(cli)?;
         opts.window = Some(win);
         let slo = load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
         match slo {
             None => evaluate_and_render(None, &Default::default(), &history, &opts),
             Some(slo) => {
-                let sli_path = cli.sli.as_ref().ok_or_else(|| Failure::usage("--provider needs --sli FILE"))?;
-                let queries = load_sli(&read_required(sli_path, "SLI file")?, &sli_path.display().to_string())
-                    .map_err(|e| gate_failure(&e))?;
+                let sli_path = cli
+                    .sli
+                    .as_ref()
+                    .ok_or_else(|| Failure::usage("--provider needs --sli FILE"))?;
+                let queries = load_sli(
+                    &read_required(sli_path, "SLI file")?,
+                    &sli_path.display().to_string(),
+                )
+                .map_err(|e| gate_failure(&e))?;
                 let names = indicator_names(&slo);
                 let qctx = context_with_filters(&slo, &opts.context);
                 let (indicators, convention) =
@@ -409,8 +422,12 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
 
     if let Some(path) = &cli.record {
         let existing = read_optional(path, "record file")?;
-        let text = gate::record(existing.as_deref(), &path.display().to_string(), &outcome.data)
-            .map_err(|e| gate_failure(&e))?;
+        let text = gate::record(
+            existing.as_deref(),
+            &path.display().to_string(),
+            &outcome.data,
+        )
+        .map_err(|e| gate_failure(&e))?;
         write_atomically(path, &text)?;
     }
 
@@ -487,11 +504,14 @@ async fn fetch(
                 .ok()
                 .filter(|s| !s.trim().is_empty())
                 .map(SecretString::from);
-            let flag = cli.dynatrace_token.clone().or(if cli.dynatrace_token_file.is_none() {
-                env_token
-            } else {
-                None
-            });
+            let flag = cli
+                .dynatrace_token
+                .clone()
+                .or(if cli.dynatrace_token_file.is_none() {
+                    env_token
+                } else {
+                    None
+                });
             let token = cli_support::load_secret(
                 flag.as_ref(),
                 cli.dynatrace_token_file.as_deref(),
@@ -510,16 +530,18 @@ async fn fetch(
 
 fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     let fail = |e: std::io::Error| {
-        Failure::usage(format!("cannot write the record file {}: {e}", path.display()))
+        Failure::usage(format!(
+            "cannot write the record file {}: {e}",
+            path.display()
+        ))
     };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
-    let name = path.file_name().map_or_else(
-        || "record".to_owned(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = path
+        .file_name()
+        .map_or_else(|| "record".to_owned(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, text).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(|e| {

@@ -13,7 +13,9 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(rt) => rt.block_on(slo_gate::run(&cli, &mut std::io::stdout().lock())),
-        Err(e) => Err(Failure::external(format!("cannot start the async runtime: {e}"))),
+        Err(e) => Err(Failure::external(format!(
+            "cannot start the async runtime: {e}"
+        ))),
     };
     cli_support::finish("slo-gate", result)
 }

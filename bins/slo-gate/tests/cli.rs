@@ -17,7 +17,9 @@ use test_support::fixtures::report;
 use test_support::prometheus::{Prometheus, Pushgateway};
 
 fn fx(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// The binary with a clean environment (no backend settings leak in from the caller).
@@ -63,7 +65,12 @@ fn worked_example(format: &str) -> std::process::Output {
 #[test]
 fn worked_example_end_to_end() {
     let out = worked_example("json");
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let d = json_out(&out);
     assert_eq!(d["status"], "succeeded");
     assert_eq!(d["result"], "fail");
@@ -74,7 +81,10 @@ fn worked_example_end_to_end() {
     let e = &d["evaluation"];
     assert_eq!(e["score"].as_f64(), Some(50.0));
     assert_eq!(e["result"], "fail");
-    assert_eq!(e["comparedEvents"][0], "5d5a4f4c-6f3b-4d2a-9d8e-2b7c1c0e9a11");
+    assert_eq!(
+        e["comparedEvents"][0],
+        "5d5a4f4c-6f3b-4d2a-9d8e-2b7c1c0e9a11"
+    );
     let r = e["indicatorResults"].as_array().unwrap();
     let status: Vec<&str> = r.iter().map(|i| i["status"].as_str().unwrap()).collect();
     assert_eq!(status, ["pass", "warning", "fail"]);
@@ -108,7 +118,12 @@ fn seed_files_work_unchanged_on_a_report() {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let d = json_out(&out);
     assert_eq!(d["result"], "pass");
     let v = &d["evaluation"]["indicatorResults"][0]["value"];
@@ -131,7 +146,12 @@ fn seed_sli_without_a_matching_query_fails_instead_of_reading_zero() {
     assert_eq!(out.status.code(), Some(1));
     let v = &json_out(&out)["evaluation"]["indicatorResults"][0]["value"];
     assert_eq!(v["success"], false);
-    assert!(v["message"].as_str().unwrap().contains("neither a built-in"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("neither a built-in")
+    );
 }
 
 #[test]
@@ -172,7 +192,11 @@ fn warning_passes_unless_fail_on_warning() {
         .stdout(predicate::str::contains("warning"));
     base().arg("--fail-on-warning").assert().code(1);
     // --unique: 8 distinct HIGH, still a warning.
-    base().arg("--unique").args(["--format", "json"]).assert().code(0);
+    base()
+        .arg("--unique")
+        .args(["--format", "json"])
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -188,9 +212,17 @@ fn baseline_new_criticals() {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let d = json_out(&out);
-    assert_eq!(d["evaluation"]["indicatorResults"][0]["value"]["value"].as_f64(), Some(2.0));
+    assert_eq!(
+        d["evaluation"]["indicatorResults"][0]["value"]["value"].as_f64(),
+        Some(2.0)
+    );
     assert!(d["message"].as_str().unwrap().contains("key_sli"), "{d}");
     // The other way round nothing is new and two criticals were fixed.
     let out = gate()
@@ -234,7 +266,12 @@ fn history_and_record() {
     };
     // First run: no history, the relative medium criterion is skipped (quirk 1): 2.5/3.
     let first = run(r#"{"vuln_critical": 0, "vuln_high": 7, "vuln_medium": 12}"#);
-    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     assert_eq!(json_out(&first)["result"], "warning");
     let h: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(h.len(), 1);
@@ -282,7 +319,12 @@ fn missing_or_empty_slo_fails_closed() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0));
-        assert!(json_out(&out)["message"].as_str().unwrap().contains("no SLO file configured"));
+        assert!(
+            json_out(&out)["message"]
+                .as_str()
+                .unwrap()
+                .contains("no SLO file configured")
+        );
     }
 }
 
@@ -335,7 +377,14 @@ fn bad_flags_exit_2() {
     // No source, two sources, an unknown format, --provider without --sli.
     gate().args(["--slo", "x.yaml"]).assert().code(2);
     gate()
-        .args(["--slo", "x.yaml", "--report", "r.json", "--sli-values", "v.json"])
+        .args([
+            "--slo",
+            "x.yaml",
+            "--report",
+            "r.json",
+            "--sli-values",
+            "v.json",
+        ])
         .assert()
         .code(2);
     gate()
@@ -351,7 +400,14 @@ fn bad_flags_exit_2() {
         .arg(fx("gates/backend.yaml"))
         .arg("--sli")
         .arg(fx("seed/sli.yaml"))
-        .args(["--provider", "prometheus", "--prometheus-url", "http://127.0.0.1:1", "--from", "yesterday"])
+        .args([
+            "--provider",
+            "prometheus",
+            "--prometheus-url",
+            "http://127.0.0.1:1",
+            "--from",
+            "yesterday",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("RFC 3339"));
@@ -381,7 +437,10 @@ fn sli_values_get_sli_finished_with_result_fail() {
     assert_eq!(out.status.code(), Some(1));
     let d = json_out(&out);
     assert_eq!(d["result"], "fail");
-    assert_eq!(d["message"], "lighthouse failed because SLI failed with message 1 of 3 SLIs failed");
+    assert_eq!(
+        d["message"],
+        "lighthouse failed because SLI failed with message 1 of 3 SLIs failed"
+    );
     assert_eq!(d["project"], "secgate");
     assert_eq!(d["evaluation"]["timeStart"], "2024-03-05T10:11:13.002Z");
     // An errored SLI retrieval is a backend failure: exit 3.
@@ -409,7 +468,8 @@ trivy_image_vulnerabilities{image_registry=\"index.docker.io\",image_repository=
 #[test]
 fn prometheus_for_real() {
     let pg = Pushgateway::start().expect("pushgateway");
-    pg.push_text("/metrics/job/trivy/instance/scan", PUSHED).expect("push");
+    pg.push_text("/metrics/job/trivy/instance/scan", PUSHED)
+        .expect("push");
     let prom = Prometheus::start_scraping(&pg).expect("prometheus");
     prom.wait_for_value(
         "max(trivy_image_vulnerabilities{image_repository=\"library/nginx\",severity=\"Critical\"})",
@@ -419,13 +479,24 @@ fn prometheus_for_real() {
     let dir = tempfile::tempdir().unwrap();
     let sli = dir.path().join("sli.yaml");
     let run = |indicators: &str| {
-        std::fs::write(&sli, format!("spec_version: \"1.0\"\nindicators:\n{indicators}")).unwrap();
+        std::fs::write(
+            &sli,
+            format!("spec_version: \"1.0\"\nindicators:\n{indicators}"),
+        )
+        .unwrap();
         gate()
             .arg("--slo")
             .arg(fx("gates/backend.yaml"))
             .arg("--sli")
             .arg(&sli)
-            .args(["--provider", "prometheus", "--timeframe", "5m", "--format", "json"])
+            .args([
+                "--provider",
+                "prometheus",
+                "--timeframe",
+                "5m",
+                "--format",
+                "json",
+            ])
             .args(["--label", "repo=library/mysql"])
             .env("PROMETHEUS_URL", prom.url())
             .output()
@@ -435,10 +506,21 @@ fn prometheus_for_real() {
     let out = run(
         "  critical: 'max(trivy_image_vulnerabilities{image_repository=\"$LABEL.repo\",severity=\"Critical\"})'\n  high: 'max(trivy_image_vulnerabilities{image_repository=\"$LABEL.repo\",severity=\"High\"})'\n",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let d = json_out(&out);
-    assert_eq!(d["evaluation"]["indicatorResults"][0]["value"]["value"].as_f64(), Some(6.0));
-    assert_eq!(d["evaluation"]["indicatorResults"][1]["value"]["value"].as_f64(), Some(21.0));
+    assert_eq!(
+        d["evaluation"]["indicatorResults"][0]["value"]["value"].as_f64(),
+        Some(6.0)
+    );
+    assert_eq!(
+        d["evaluation"]["indicatorResults"][1]["value"]["value"].as_f64(),
+        Some(21.0)
+    );
     assert!(d["evaluation"]["timeEnd"].as_str().unwrap().ends_with('Z'));
     // nginx: 14 criticals fail the budget.
     let out = run(
@@ -452,12 +534,19 @@ fn prometheus_for_real() {
     assert_eq!(high["success"], false);
     assert_eq!(high["message"], "query did not return any values");
     // Several series are a failed SLI, so the gate fails instead of picking one.
-    let out = run("  critical: 'trivy_image_vulnerabilities{severity=\"Critical\"}'\n  high: 'max(trivy_image_vulnerabilities)'\n");
+    let out = run(
+        "  critical: 'trivy_image_vulnerabilities{severity=\"Critical\"}'\n  high: 'max(trivy_image_vulnerabilities)'\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     let d = json_out(&out);
     let crit = &d["evaluation"]["indicatorResults"][0];
     assert_eq!(crit["status"], "fail");
-    assert!(crit["value"]["message"].as_str().unwrap().contains("multiple values"));
+    assert!(
+        crit["value"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("multiple values")
+    );
 }
 
 #[test]
@@ -484,8 +573,20 @@ fn dynatrace(fake: &DynatraceQueryFake, token: &str) -> std::process::Output {
         .arg(fx("gates/backend.yaml"))
         .arg("--sli")
         .arg(fx("dynatrace-sli.yaml"))
-        .args(["--provider", "dynatrace", "--format", "json", "--retries", "1"])
-        .args(["--from", "2026-11-22T07:00:00Z", "--to", "2026-11-22T07:05:00Z"])
+        .args([
+            "--provider",
+            "dynatrace",
+            "--format",
+            "json",
+            "--retries",
+            "1",
+        ])
+        .args([
+            "--from",
+            "2026-11-22T07:00:00Z",
+            "--to",
+            "2026-11-22T07:05:00Z",
+        ])
         .env("DT_TENANT", fake.url())
         .env("DT_API_TOKEN", token)
         .output()
@@ -498,9 +599,17 @@ fn dynatrace_against_the_fake() {
     fake.answer("trivy.vulnerabilities.CRITICAL", Answer::Value(3.0));
     fake.answer("trivy.vulnerabilities.HIGH", Answer::Value(12.0));
     let out = dynatrace(&fake, TOKEN);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let d = json_out(&out);
-    assert_eq!(d["evaluation"]["indicatorResults"][0]["value"]["value"].as_f64(), Some(3.0));
+    assert_eq!(
+        d["evaluation"]["indicatorResults"][0]["value"]["value"].as_f64(),
+        Some(3.0)
+    );
     assert_eq!(d["evaluation"]["timeStart"], "2026-11-22T07:00:00.000Z");
     let req = &fake.requests()[0];
     assert_eq!(req.param("resolution"), Some("Inf"));
@@ -511,8 +620,17 @@ fn dynatrace_against_the_fake() {
     let out = dynatrace(&fake, TOKEN);
     assert_eq!(out.status.code(), Some(1));
     let d = json_out(&out);
-    assert_eq!(d["evaluation"]["indicatorResults"][0]["value"]["success"], false);
-    assert!(d["message"].as_str().unwrap().starts_with("lighthouse failed because SLI failed"), "{d}");
+    assert_eq!(
+        d["evaluation"]["indicatorResults"][0]["value"]["success"],
+        false
+    );
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("lighthouse failed because SLI failed"),
+        "{d}"
+    );
 
     // Two images scanned in the window: several series, a failed SLI.
     fake.answer(
@@ -525,7 +643,9 @@ fn dynatrace_against_the_fake() {
     let out = dynatrace(&fake, TOKEN);
     assert_eq!(out.status.code(), Some(1));
     let d = json_out(&out);
-    let msg = d["evaluation"]["indicatorResults"][0]["value"]["message"].as_str().unwrap();
+    let msg = d["evaluation"]["indicatorResults"][0]["value"]["message"]
+        .as_str()
+        .unwrap();
     assert!(msg.contains("got multiple (2 series"), "{msg}");
 }
 
@@ -549,7 +669,12 @@ fn dynatrace_token_needs_https_off_loopback() {
         .arg(fx("gates/backend.yaml"))
         .arg("--sli")
         .arg(fx("dynatrace-sli.yaml"))
-        .args(["--provider", "dynatrace", "--dynatrace-url", "http://tenant.example.invalid"])
+        .args([
+            "--provider",
+            "dynatrace",
+            "--dynatrace-url",
+            "http://tenant.example.invalid",
+        ])
         .env("METRICS_API_TOKEN", TOKEN)
         .assert()
         .code(2)

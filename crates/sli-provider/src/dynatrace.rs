@@ -111,7 +111,10 @@ impl DynatraceProvider {
             ("metricSelector", q.metric_selector.clone()),
             ("from", window.start.as_millisecond().to_string()),
             ("to", window.end.as_millisecond().to_string()),
-            ("resolution", q.resolution.clone().unwrap_or_else(|| "Inf".to_owned())),
+            (
+                "resolution",
+                q.resolution.clone().unwrap_or_else(|| "Inf".to_owned()),
+            ),
         ];
         if let Some(e) = &q.entity_selector {
             params.push(("entitySelector", e.clone()));
@@ -148,10 +151,11 @@ impl DynatraceProvider {
                 body: excerpt(&body),
             });
         }
-        let data: MetricData = serde_json::from_str(&body).map_err(|e| ProviderError::Protocol {
-            url: shown.clone(),
-            reason: format!("not a Metrics API v2 response ({e}): {}", excerpt(&body)),
-        })?;
+        let data: MetricData =
+            serde_json::from_str(&body).map_err(|e| ProviderError::Protocol {
+                url: shown.clone(),
+                reason: format!("not a Metrics API v2 response ({e}): {}", excerpt(&body)),
+            })?;
         Ok(reduce(&data))
     }
 
@@ -230,8 +234,11 @@ fn reduce(data: &MetricData) -> Result<f64, String> {
                 .iter()
                 .take(3)
                 .map(|s| {
-                    let kv: Vec<String> =
-                        s.dimension_map.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let kv: Vec<String> = s
+                        .dimension_map
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
                     format!("{{{}}}", kv.join(","))
                 })
                 .collect();
@@ -276,7 +283,11 @@ mod tests {
         let none = d(r#"{"result":[{"metricId":"m","data":[]}]}"#);
         assert!(reduce(&none).unwrap_err().contains("zero data points"));
         let empty = d(r#"{"result":[]}"#);
-        assert!(reduce(&empty).unwrap_err().contains("failed to return a result"));
+        assert!(
+            reduce(&empty)
+                .unwrap_err()
+                .contains("failed to return a result")
+        );
         let two = d(
             r#"{"result":[{"metricId":"m","data":[{"dimensionMap":{"image":"a"},"values":[1]},{"dimensionMap":{"image":"b"},"values":[2]}]}]}"#,
         );
@@ -286,7 +297,11 @@ mod tests {
         let null = d(r#"{"result":[{"metricId":"m","data":[{"values":[null]}]}]}"#);
         assert!(reduce(&null).unwrap_err().contains("'null'"));
         let many_points = d(r#"{"result":[{"metricId":"m","data":[{"values":[1,2]}]}]}"#);
-        assert!(reduce(&many_points).unwrap_err().contains("single data point value"));
+        assert!(
+            reduce(&many_points)
+                .unwrap_err()
+                .contains("single data point value")
+        );
         let warn = d(r#"{"result":[{"metricId":"m","warnings":["w1"],"data":[]}]}"#);
         assert!(reduce(&warn).unwrap_err().ends_with("Warnings: w1"));
     }

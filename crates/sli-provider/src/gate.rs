@@ -144,10 +144,17 @@ impl GateError {
 /// # Errors
 /// [`GateError::MissingSlo`] for a missing or 0-byte file unless allowed,
 /// [`GateError::Slo`] for a file that does not parse.
-pub fn load_slo(text: Option<&str>, path: &str, opts: &GateOptions) -> Result<Option<Slo>, GateError> {
+pub fn load_slo(
+    text: Option<&str>,
+    path: &str,
+    opts: &GateOptions,
+) -> Result<Option<Slo>, GateError> {
     match text {
         None | Some("") if opts.allow_missing_slo => {
-            tracing::warn!(path, "no SLO file: passing without evaluation (--allow-missing-slo)");
+            tracing::warn!(
+                path,
+                "no SLO file: passing without evaluation (--allow-missing-slo)"
+            );
             Ok(None)
         }
         None | Some("") => Err(GateError::MissingSlo(path.to_owned())),
@@ -180,7 +187,10 @@ pub fn load_sli(text: &str, path: &str) -> Result<BTreeMap<String, String>, Gate
 ///
 /// # Errors
 /// [`GateError::History`] when it is not a JSON array.
-pub fn load_history(text: Option<&str>, path: &str) -> Result<Vec<EvaluationFinishedData>, GateError> {
+pub fn load_history(
+    text: Option<&str>,
+    path: &str,
+) -> Result<Vec<EvaluationFinishedData>, GateError> {
     match text {
         None => Ok(Vec::new()),
         Some(t) if t.trim().is_empty() => Ok(Vec::new()),
@@ -202,7 +212,11 @@ pub fn indicator_names(slo: &Slo) -> Vec<String> {
 #[must_use]
 pub fn context_with_filters(slo: &Slo, base: &QueryContext) -> QueryContext {
     let mut ctx = base.clone();
-    ctx.filters = slo.filter.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    ctx.filters = slo
+        .filter
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     ctx
 }
 
@@ -379,7 +393,11 @@ pub fn gate_on_summary(
 ///
 /// # Errors
 /// [`GateError::History`] when the existing content is not a JSON array.
-pub fn record(existing: Option<&str>, path: &str, data: &EvaluationFinishedData) -> Result<String, GateError> {
+pub fn record(
+    existing: Option<&str>,
+    path: &str,
+    data: &EvaluationFinishedData,
+) -> Result<String, GateError> {
     let bad = |reason: String| GateError::History {
         path: path.to_owned(),
         reason,
@@ -387,17 +405,20 @@ pub fn record(existing: Option<&str>, path: &str, data: &EvaluationFinishedData)
     let mut items: Vec<Value> = match existing {
         None => Vec::new(),
         Some(t) if t.trim().is_empty() => Vec::new(),
-        Some(t) => serde_json::from_str(t)
-            .map_err(|e| bad(format!("expected a JSON array of evaluation.finished data: {e}")))?,
+        Some(t) => serde_json::from_str(t).map_err(|e| {
+            bad(format!(
+                "expected a JSON array of evaluation.finished data: {e}"
+            ))
+        })?,
     };
     let mut entry = serde_json::to_value(data).map_err(|e| bad(e.to_string()))?;
-    if let Value::Object(m) = &mut entry {
-        if !m.contains_key(slo_eval::HISTORY_ID_KEY) {
-            m.insert(
-                slo_eval::HISTORY_ID_KEY.to_owned(),
-                Value::String(uuid::Uuid::new_v4().to_string()),
-            );
-        }
+    if let Value::Object(m) = &mut entry
+        && !m.contains_key(slo_eval::HISTORY_ID_KEY)
+    {
+        m.insert(
+            slo_eval::HISTORY_ID_KEY.to_owned(),
+            Value::String(uuid::Uuid::new_v4().to_string()),
+        );
     }
     items.insert(0, entry);
     let mut out = serde_json::to_string_pretty(&items).map_err(|e| bad(e.to_string()))?;
@@ -411,7 +432,8 @@ mod tests {
     use trivy_report::{Severity, SeverityCounts, Summary};
 
     const SEED_SLO: &str = "---\nspec_version: \"0.1.0\"\nfilter: {}\ncomparison:\n  compare_with: single_result\n  include_result_with_score: pass\n  number_of_comparison_results: 1\n  aggregate_function: avg\nobjectives:\n- sli: trivy_vulns\n  pass:\n    - criteria:\n      - \"<10\"\ntotal_score:\n  pass: 90%\n  warning: 75%\n";
-    const SEED_SLI: &str = "---\nindicators:\n  trivy_vulns: \"metricSelector=trivy.vulnerabilities.CRITICAL\"\n";
+    const SEED_SLI: &str =
+        "---\nindicators:\n  trivy_vulns: \"metricSelector=trivy.vulnerabilities.CRITICAL\"\n";
 
     fn report(critical: u64) -> ReportSli {
         let mut counts = SeverityCounts::new();
@@ -427,10 +449,26 @@ mod tests {
     #[test]
     fn seed_files_on_a_report() {
         let opts = GateOptions::default();
-        let out = gate_on_summary(Some(SEED_SLO), "slo.yaml", Some((SEED_SLI, "sli.yaml")), &report(6), &[], &opts).unwrap();
+        let out = gate_on_summary(
+            Some(SEED_SLO),
+            "slo.yaml",
+            Some((SEED_SLI, "sli.yaml")),
+            &report(6),
+            &[],
+            &opts,
+        )
+        .unwrap();
         assert_eq!(out.verdict, Verdict::Pass, "{}", out.rendered);
         assert_eq!(out.exit_code, 0);
-        let out = gate_on_summary(Some(SEED_SLO), "slo.yaml", Some((SEED_SLI, "sli.yaml")), &report(10), &[], &opts).unwrap();
+        let out = gate_on_summary(
+            Some(SEED_SLO),
+            "slo.yaml",
+            Some((SEED_SLI, "sli.yaml")),
+            &report(10),
+            &[],
+            &opts,
+        )
+        .unwrap();
         assert_eq!(out.verdict, Verdict::Fail);
         assert_eq!(out.exit_code, 1);
     }
@@ -454,13 +492,28 @@ mod tests {
 
     #[test]
     fn provider_conventions() {
-        let ind = [Indicator::value("a", 1.0), Indicator::failed("b", "no data")];
+        let ind = [
+            Indicator::value("a", 1.0),
+            Indicator::failed("b", "no data"),
+        ];
         let o = GateOptions::default();
-        assert_eq!(finished_from_indicators(&ind, ResultConvention::Lenient, &o).result, "pass");
+        assert_eq!(
+            finished_from_indicators(&ind, ResultConvention::Lenient, &o).result,
+            "pass"
+        );
         let d = finished_from_indicators(&ind, ResultConvention::AnyFailed, &o);
-        assert_eq!((d.result.as_str(), d.message.as_str()), ("fail", "b: no data"));
-        assert_eq!(finished_from_indicators(&ind, ResultConvention::SomeWarnAllFail, &o).result, "warning");
-        assert_eq!(finished_from_indicators(&ind[1..], ResultConvention::SomeWarnAllFail, &o).result, "fail");
+        assert_eq!(
+            (d.result.as_str(), d.message.as_str()),
+            ("fail", "b: no data")
+        );
+        assert_eq!(
+            finished_from_indicators(&ind, ResultConvention::SomeWarnAllFail, &o).result,
+            "warning"
+        );
+        assert_eq!(
+            finished_from_indicators(&ind[1..], ResultConvention::SomeWarnAllFail, &o).result,
+            "fail"
+        );
         assert!(!d.get_sli.indicator_values[1].success);
     }
 
@@ -471,7 +524,15 @@ mod tests {
             ..EvaluationFinishedData::default()
         };
         let one = record(None, "h.json", &d).unwrap();
-        let two = record(Some(&one), "h.json", &EvaluationFinishedData { result: "fail".into(), ..d.clone() }).unwrap();
+        let two = record(
+            Some(&one),
+            "h.json",
+            &EvaluationFinishedData {
+                result: "fail".into(),
+                ..d.clone()
+            },
+        )
+        .unwrap();
         let v: Vec<Value> = serde_json::from_str(&two).unwrap();
         assert_eq!(v.len(), 2);
         assert_eq!(v[0]["result"], "fail");

@@ -116,7 +116,13 @@ impl ProviderError {
     /// True when the backend refused the credentials (401/403).
     #[must_use]
     pub fn is_auth(&self) -> bool {
-        matches!(self, Self::Status { status: 401 | 403, .. })
+        matches!(
+            self,
+            Self::Status {
+                status: 401 | 403,
+                ..
+            }
+        )
     }
 }
 

@@ -120,7 +120,10 @@ impl PrometheusProvider {
                     env.error_type.as_deref().unwrap_or("error"),
                     env.error.as_deref().unwrap_or("no error text")
                 ),
-                Err(_) => format!("unable to query prometheus api: HTTP {status}: {}", excerpt(&body)),
+                Err(_) => format!(
+                    "unable to query prometheus api: HTTP {status}: {}",
+                    excerpt(&body)
+                ),
             }));
         }
         if !status.is_success() {
@@ -150,7 +153,7 @@ impl PrometheusProvider {
                 reason: "status success without data".to_owned(),
             });
         };
-        Ok(reduce(&data, &shown)?)
+        reduce(&data, &shown)
     }
 
     /// Answers every requested SLI name from its sli.yaml query, each as an instant query at
@@ -216,7 +219,8 @@ fn reduce(data: &QueryData, url: &str) -> Result<Result<f64, String>, ProviderEr
                 [] => Ok(Err("query did not return any values".to_owned())),
                 [one] => Ok(parse_sample(&one.value.1)),
                 many => {
-                    let series: Vec<String> = many.iter().take(3).map(|s| describe(&s.metric)).collect();
+                    let series: Vec<String> =
+                        many.iter().take(3).map(|s| describe(&s.metric)).collect();
                     Ok(Err(format!(
                         "query did return multiple values ({} series, e.g. {})",
                         many.len(),
@@ -228,8 +232,9 @@ fn reduce(data: &QueryData, url: &str) -> Result<Result<f64, String>, ProviderEr
         // One value by construction (`scalar(...)`, `1+1`); prometheus-service would reject it
         // as "not a Vector", but there is nothing ambiguous to refuse.
         "scalar" => {
-            let (_, v): (serde_json::Value, String) = serde_json::from_value(data.result.clone())
-                .map_err(|e| protocol(format!("malformed scalar result: {e}")))?;
+            let (_, v): (serde_json::Value, String) =
+                serde_json::from_value(data.result.clone())
+                    .map_err(|e| protocol(format!("malformed scalar result: {e}")))?;
             Ok(parse_sample(&v))
         }
         other => Ok(Err(format!(
@@ -241,7 +246,9 @@ fn reduce(data: &QueryData, url: &str) -> Result<Result<f64, String>, ProviderEr
 fn parse_sample(raw: &str) -> Result<f64, String> {
     match raw.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!("query did not return valid values (sample `{raw}`)")),
+        _ => Err(format!(
+            "query did not return valid values (sample `{raw}`)"
+        )),
     }
 }
 
@@ -265,7 +272,10 @@ mod tests {
 
     #[test]
     fn time_parameter() {
-        assert_eq!(prometheus_time(Timestamp::from_second(1_700_000_000).unwrap()), "1700000000");
+        assert_eq!(
+            prometheus_time(Timestamp::from_second(1_700_000_000).unwrap()),
+            "1700000000"
+        );
         assert_eq!(
             prometheus_time(Timestamp::from_millisecond(1_700_000_000_250).unwrap()),
             "1700000000.250"
@@ -285,7 +295,10 @@ mod tests {
             r#"{"resultType":"vector","result":[{"metric":{"__name__":"m","a":"1"},"value":[1,"1"]},{"metric":{"a":"2"},"value":[1,"2"]}]}"#,
         );
         let e = reduce(&two, "u").unwrap().unwrap_err();
-        assert!(e.starts_with("query did return multiple values (2 series"), "{e}");
+        assert!(
+            e.starts_with("query did return multiple values (2 series"),
+            "{e}"
+        );
         assert!(e.contains("m{a=\"1\"}"), "{e}");
         let nan = data(r#"{"resultType":"vector","result":[{"metric":{},"value":[1,"NaN"]}]}"#);
         assert!(reduce(&nan, "u").unwrap().is_err());
@@ -303,7 +316,10 @@ mod tests {
             Url::parse("http://127.0.0.1:9090/prom").unwrap(),
             reqwest::Client::new(),
         );
-        assert_eq!(p.query_url().as_str(), "http://127.0.0.1:9090/prom/api/v1/query");
+        assert_eq!(
+            p.query_url().as_str(),
+            "http://127.0.0.1:9090/prom/api/v1/query"
+        );
         let p = PrometheusProvider::new(
             Url::parse("http://127.0.0.1:9090/").unwrap(),
             reqwest::Client::new(),

@@ -109,11 +109,15 @@ pub fn parse_dynatrace_query(raw: &str) -> Result<DynatraceQuery, String> {
             return Err("empty 'key=value' pair".to_owned());
         }
         let Some((key, value)) = chunk.split_once('=') else {
-            return Err(format!("could not parse 'key=value' pair correctly: {chunk}"));
+            return Err(format!(
+                "could not parse 'key=value' pair correctly: {chunk}"
+            ));
         };
         let (key, value) = (key.trim(), value.trim());
         if key.is_empty() || value.is_empty() {
-            return Err(format!("could not parse 'key=value' pair correctly: {chunk}"));
+            return Err(format!(
+                "could not parse 'key=value' pair correctly: {chunk}"
+            ));
         }
         if seen.contains(&key) {
             return Err(format!("duplicate query parameter '{key}'"));

@@ -258,7 +258,11 @@ mod tests {
         assert_eq!(r.answer_name("vulnerabilities_total"), Some(Ok(29.0)));
         assert_eq!(r.answer_name("response_time_p95"), None);
         assert_eq!(r.answer_name("vulnerabilities_bogus"), None);
-        assert!(r.answer_name("new_vulnerabilities_critical").unwrap().is_err());
+        assert!(
+            r.answer_name("new_vulnerabilities_critical")
+                .unwrap()
+                .is_err()
+        );
     }
 
     #[test]
@@ -283,13 +287,24 @@ mod tests {
     #[test]
     fn seed_queries() {
         let r = sli(&[]);
-        assert_eq!(r.answer_query("metricSelector=trivy.vulnerabilities.CRITICAL"), Ok(6.0));
-        assert_eq!(r.answer_query("metricSelector=trivy.vulnerabilities.high"), Ok(9.0));
         assert_eq!(
-            r.answer_query("metricSelector=trivy.vulnerabilities.CRITICAL:merge(\"image\"):max&resolution=Inf"),
+            r.answer_query("metricSelector=trivy.vulnerabilities.CRITICAL"),
             Ok(6.0)
         );
-        assert_eq!(r.answer_query("metricSelector=trivy.vulnerabilities.total"), Ok(29.0));
+        assert_eq!(
+            r.answer_query("metricSelector=trivy.vulnerabilities.high"),
+            Ok(9.0)
+        );
+        assert_eq!(
+            r.answer_query(
+                "metricSelector=trivy.vulnerabilities.CRITICAL:merge(\"image\"):max&resolution=Inf"
+            ),
+            Ok(6.0)
+        );
+        assert_eq!(
+            r.answer_query("metricSelector=trivy.vulnerabilities.total"),
+            Ok(29.0)
+        );
         for bad in [
             "metricSelector=builtin:service.response.time",
             "metricSelector=trivy.vulnerabilities.SEVERE",
@@ -310,11 +325,21 @@ mod tests {
         )]
         .into();
         let got = r.answer(
-            &["trivy_vulns".into(), "vulnerabilities_high".into(), "latency".into()],
+            &[
+                "trivy_vulns".into(),
+                "vulnerabilities_high".into(),
+                "latency".into(),
+            ],
             Some(&q),
         );
         assert_eq!(got[0].outcome, Ok(6.0));
         assert_eq!(got[1].outcome, Ok(9.0));
-        assert!(got[2].outcome.as_ref().unwrap_err().contains("neither a built-in"));
+        assert!(
+            got[2]
+                .outcome
+                .as_ref()
+                .unwrap_err()
+                .contains("neither a built-in")
+        );
     }
 }

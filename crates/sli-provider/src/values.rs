@@ -41,10 +41,10 @@ pub fn parse_sli_values(text: &str) -> Result<GetSliFinishedData, ValuesError> {
     };
     // A whole CloudEvent: use its data.
     if map.contains_key("specversion") || map.contains_key("type") {
-        if let Some(data @ Value::Object(d)) = map.get("data") {
-            if d.contains_key("get-sli") {
-                return event_data(data);
-            }
+        if let Some(data @ Value::Object(d)) = map.get("data")
+            && d.contains_key("get-sli")
+        {
+            return event_data(data);
         }
         return Err(ValuesError::Shape(
             "a CloudEvent was given, but its data holds no `get-sli` object (expected an sh.keptn.event.get-sli.finished event)".to_owned(),
@@ -85,12 +85,12 @@ pub fn parse_sli_values(text: &str) -> Result<GetSliFinishedData, ValuesError> {
 }
 
 fn event_data(data: &Value) -> Result<GetSliFinishedData, ValuesError> {
-    if let Some(Value::Array(items)) = data.get("get-sli").and_then(|g| g.get("indicatorValues")) {
-        if let Some(i) = items.iter().position(Value::is_null) {
-            return Err(ValuesError::Shape(format!(
-                "get-sli.indicatorValues[{i}] is null; every entry must be an object with metric, value and success"
-            )));
-        }
+    if let Some(Value::Array(items)) = data.get("get-sli").and_then(|g| g.get("indicatorValues"))
+        && let Some(i) = items.iter().position(Value::is_null)
+    {
+        return Err(ValuesError::Shape(format!(
+            "get-sli.indicatorValues[{i}] is null; every entry must be an object with metric, value and success"
+        )));
     }
     let d: GetSliFinishedData = serde_json::from_value(data.clone()).map_err(|e| {
         ValuesError::Shape(format!("not a valid get-sli.finished data object: {e}"))
@@ -145,8 +145,18 @@ mod tests {
     fn refusals() {
         let e = parse_sli_values("{\n  \"a\": 1,\n  \"b\": \n}").unwrap_err();
         assert!(e.to_string().contains("line 4 column 1"), "{e}");
-        assert!(parse_sli_values(r#"{"a": null}"#).unwrap_err().to_string().contains("null"));
-        assert!(parse_sli_values(r#"{"a": "7"}"#).unwrap_err().to_string().contains("a string"));
+        assert!(
+            parse_sli_values(r#"{"a": null}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("null")
+        );
+        assert!(
+            parse_sli_values(r#"{"a": "7"}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("a string")
+        );
         assert!(parse_sli_values("[1,2]").is_err());
         assert!(parse_sli_values(r#"{"get-sli":{"indicatorValues":[null]}}"#).is_err());
         assert!(parse_sli_values(r#"{"type":"x","data":{}}"#).is_err());

@@ -143,7 +143,9 @@ impl DynatraceQueryFake {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Script> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -188,7 +190,9 @@ async fn query(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut script = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut script = state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let resp = answer(&mut script, &headers, authorization.as_deref(), &params);
     script.requests.push(RecordedQuery {
         params,
@@ -210,10 +214,10 @@ fn answer(
     if auth != format!("Api-Token {}", script.token) {
         return error(401, "Token Authentication failed");
     }
-    if let Some(accept) = headers.get("accept").and_then(|v| v.to_str().ok()) {
-        if !(accept.contains("application/json") || accept.contains("*/*")) {
-            return error(406, "Not Acceptable: use application/json or text/csv");
-        }
+    if let Some(accept) = headers.get("accept").and_then(|v| v.to_str().ok())
+        && !(accept.contains("application/json") || accept.contains("*/*"))
+    {
+        return error(406, "Not Acceptable: use application/json or text/csv");
     }
     if let Some((n, status)) = script.fail_next {
         script.fail_next = (n > 1).then(|| (n - 1, status));
@@ -232,13 +236,23 @@ fn answer(
         }
         seen.push(k);
     }
-    let get = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let get = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     let Some(selector) = get("metricSelector").filter(|s| !s.trim().is_empty()) else {
         return violation("metricSelector must not be empty", "metricSelector");
     };
     let key = match check_selector(selector) {
         Ok(k) => k,
-        Err(e) => return error(400, &format!("The metric selector `{selector}` is invalid: {e}")),
+        Err(e) => {
+            return error(
+                400,
+                &format!("The metric selector `{selector}` is invalid: {e}"),
+            );
+        }
     };
     let resolution = get("resolution").unwrap_or("120");
     if !valid_resolution(resolution) {
@@ -246,17 +260,17 @@ fn answer(
     }
     let (from, to) = (get("from"), get("to"));
     for (name, t) in [("from", from), ("to", to)] {
-        if let Some(t) = t {
-            if !valid_time(t) {
-                return violation(&format!("invalid timestamp `{t}`"), name);
-            }
+        if let Some(t) = t
+            && !valid_time(t)
+        {
+            return violation(&format!("invalid timestamp `{t}`"), name);
         }
     }
     let to_ms = to.and_then(|t| t.parse::<i64>().ok());
-    if let (Some(f), Some(t)) = (from.and_then(|f| f.parse::<i64>().ok()), to_ms) {
-        if f >= t {
-            return violation("the start of the timeframe must be before its end", "from");
-        }
+    if let (Some(f), Some(t)) = (from.and_then(|f| f.parse::<i64>().ok()), to_ms)
+        && f >= t
+    {
+        return violation("the start of the timeframe must be before its end", "from");
     }
     let Some(answer) = script.answers.get(&key).cloned() else {
         return error(404, &format!("Metric key '{key}' not found"));

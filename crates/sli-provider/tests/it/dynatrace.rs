@@ -15,7 +15,11 @@ const TOKEN: &str = "dt0c01.TESTTOKEN.SECRETPART";
 
 fn provider(fake: &DynatraceQueryFake, token: &str) -> DynatraceProvider {
     DynatraceProvider {
-        retry: RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20) },
+        retry: RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        },
         ..DynatraceProvider::new(
             fake.url().parse().unwrap(),
             SecretString::from(token.to_owned()),
@@ -32,7 +36,10 @@ fn window() -> Window {
 }
 
 fn q(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -49,25 +56,52 @@ async fn reduces_like_dynatrace_service() {
     );
     fake.answer("trivy.vulnerabilities.LOW", Answer::NullValue);
     let queries = q(&[
-        ("critical", "metricSelector=trivy.vulnerabilities.CRITICAL:filter(and(eq(\"image\",\"$LABEL.image\"))):splitBy():max"),
+        (
+            "critical",
+            "metricSelector=trivy.vulnerabilities.CRITICAL:filter(and(eq(\"image\",\"$LABEL.image\"))):splitBy():max",
+        ),
         ("high", "metricSelector=trivy.vulnerabilities.HIGH"),
-        ("medium", "metricSelector=trivy.vulnerabilities.MEDIUM&resolution=Inf"),
+        (
+            "medium",
+            "metricSelector=trivy.vulnerabilities.MEDIUM&resolution=Inf",
+        ),
         ("low", "metricSelector=trivy.vulnerabilities.LOW"),
-        ("unknown_metric", "metricSelector=trivy.vulnerabilities.UNKNOWN"),
+        (
+            "unknown_metric",
+            "metricSelector=trivy.vulnerabilities.UNKNOWN",
+        ),
         ("bad_query", "metricSelector=a&metricSelector=b"),
-        ("ten_minutes", "metricSelector=trivy.vulnerabilities.CRITICAL&resolution=10m"),
+        (
+            "ten_minutes",
+            "metricSelector=trivy.vulnerabilities.CRITICAL&resolution=10m",
+        ),
     ]);
     let ctx = QueryContext {
         labels: [("image".to_owned(), "nginx".to_owned())].into(),
         ..QueryContext::default()
     };
-    let names: Vec<String> = ["critical", "high", "medium", "low", "unknown_metric", "bad_query", "ten_minutes"]
-        .map(str::to_owned)
-        .to_vec();
-    let got = provider(&fake, TOKEN).fetch(&names, &queries, &window(), &ctx).await.expect("answers");
+    let names: Vec<String> = [
+        "critical",
+        "high",
+        "medium",
+        "low",
+        "unknown_metric",
+        "bad_query",
+        "ten_minutes",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let got = provider(&fake, TOKEN)
+        .fetch(&names, &queries, &window(), &ctx)
+        .await
+        .expect("answers");
     assert_eq!(got[0].outcome, Ok(8.0));
     let msg = |i: usize| got[i].outcome.clone().unwrap_err();
-    assert!(msg(1).starts_with("Dynatrace Metrics API returned zero data points"), "{}", msg(1));
+    assert!(
+        msg(1).starts_with("Dynatrace Metrics API returned zero data points"),
+        "{}",
+        msg(1)
+    );
     assert!(msg(2).contains("got multiple (2 series"), "{}", msg(2));
     assert!(msg(3).contains("'null'"), "{}", msg(3));
     assert!(msg(4).contains("HTTP 404"), "{}", msg(4));
@@ -79,7 +113,10 @@ async fn reduces_like_dynatrace_service() {
     // bad_query never reached the server.
     assert_eq!(reqs.len(), 6);
     let first = &reqs[0];
-    assert_eq!(first.authorization.as_deref(), Some(format!("Api-Token {TOKEN}").as_str()));
+    assert_eq!(
+        first.authorization.as_deref(),
+        Some(format!("Api-Token {TOKEN}").as_str())
+    );
     assert_eq!(
         first.param("metricSelector"),
         Some("trivy.vulnerabilities.CRITICAL:filter(and(eq(\"image\",\"nginx\"))):splitBy():max")
@@ -94,7 +131,12 @@ async fn a_refused_token_is_a_provider_error_without_the_token() {
     let fake = DynatraceQueryFake::start(TOKEN);
     fake.answer("m", Answer::Value(1.0));
     let err = provider(&fake, "dt0c01.WRONG.WRONGSECRET")
-        .fetch(&["x".to_owned()], &q(&[("x", "metricSelector=m")]), &window(), &QueryContext::default())
+        .fetch(
+            &["x".to_owned()],
+            &q(&[("x", "metricSelector=m")]),
+            &window(),
+            &QueryContext::default(),
+        )
         .await
         .unwrap_err();
     assert!(err.is_auth(), "{err}");
@@ -111,9 +153,19 @@ async fn server_errors_are_retried_then_fail_the_backend() {
     let p = provider(&fake, TOKEN);
     let names = ["x".to_owned()];
     let queries = q(&[("x", "metricSelector=m")]);
-    let got = p.fetch(&names, &queries, &window(), &QueryContext::default()).await.unwrap();
+    let got = p
+        .fetch(&names, &queries, &window(), &QueryContext::default())
+        .await
+        .unwrap();
     assert_eq!(got[0].outcome, Ok(5.0), "one 503 then success");
     fake.fail_next(10, 500);
-    let err = p.fetch(&names, &queries, &window(), &QueryContext::default()).await.unwrap_err();
-    assert!(err.to_string().contains("HTTP 500 Internal Server Error after 3 attempts"), "{err}");
+    let err = p
+        .fetch(&names, &queries, &window(), &QueryContext::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("HTTP 500 Internal Server Error after 3 attempts"),
+        "{err}"
+    );
 }

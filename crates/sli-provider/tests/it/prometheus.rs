@@ -15,23 +15,35 @@ trivy_image_vulnerabilities{image_registry=\"index.docker.io\",image_repository=
 ";
 
 fn queries(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn instant_queries_against_real_prometheus() {
     let pg = Pushgateway::start().expect("pushgateway");
-    pg.push_text("/metrics/job/trivy/instance/nginx", METRICS).expect("push");
+    pg.push_text("/metrics/job/trivy/instance/nginx", METRICS)
+        .expect("push");
     let prom = Prometheus::start_scraping(&pg).expect("prometheus");
     let critical = "max(trivy_image_vulnerabilities{image_repository=\"library/nginx\",severity=\"Critical\"})";
     assert_eq!(
-        prom.wait_for_value(critical, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}\n{}", prom.log())),
+        prom.wait_for_value(critical, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("{e}\n{}", prom.log())),
         6.0
     );
 
     let provider = PrometheusProvider {
-        retry: RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(10), max_delay: Duration::from_millis(50) },
-        ..PrometheusProvider::new(prom.url().parse().unwrap(), HttpConfig::default().client().unwrap())
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+        },
+        ..PrometheusProvider::new(
+            prom.url().parse().unwrap(),
+            HttpConfig::default().client().unwrap(),
+        )
     };
     let window = Window::ending_at(Timestamp::now(), SignedDuration::from_mins(5));
     let ctx = QueryContext {
@@ -42,42 +54,102 @@ async fn instant_queries_against_real_prometheus() {
     let q = queries(&[
         ("critical", critical),
         // $LABEL.<key> and a filter ($sev, quotes stripped) as prometheus-service substitutes them.
-        ("high", "max(trivy_image_vulnerabilities{image_repository=\"$LABEL.repo\",severity=\"$sev\"})"),
+        (
+            "high",
+            "max(trivy_image_vulnerabilities{image_repository=\"$LABEL.repo\",severity=\"$sev\"})",
+        ),
         // $DURATION_SECONDS becomes 300s.
-        ("high_over_window", "max(max_over_time(trivy_image_vulnerabilities{severity=\"High\"}[$DURATION_SECONDS]))"),
-        ("nodata", "max(trivy_image_vulnerabilities{severity=\"Unknown\"})"),
+        (
+            "high_over_window",
+            "max(max_over_time(trivy_image_vulnerabilities{severity=\"High\"}[$DURATION_SECONDS]))",
+        ),
+        (
+            "nodata",
+            "max(trivy_image_vulnerabilities{severity=\"Unknown\"})",
+        ),
         ("several", "trivy_image_vulnerabilities"),
         ("broken", "max(trivy_image_vulnerabilities{"),
-        ("scalar", "scalar(max(trivy_image_vulnerabilities{severity=\"Critical\"}))"),
+        (
+            "scalar",
+            "scalar(max(trivy_image_vulnerabilities{severity=\"Critical\"}))",
+        ),
     ]);
-    let names: Vec<String> = ["critical", "high", "high_over_window", "nodata", "several", "broken", "scalar", "undefined", "critical"]
-        .map(str::to_owned)
-        .to_vec();
-    let got = provider.fetch(&names, &q, &window, &ctx).await.expect("prometheus answers");
-    let by: Vec<(&str, Result<f64, String>)> = got.iter().map(|i| (i.name.as_str(), i.outcome.clone())).collect();
+    let names: Vec<String> = [
+        "critical",
+        "high",
+        "high_over_window",
+        "nodata",
+        "several",
+        "broken",
+        "scalar",
+        "undefined",
+        "critical",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let got = provider
+        .fetch(&names, &q, &window, &ctx)
+        .await
+        .expect("prometheus answers");
+    let by: Vec<(&str, Result<f64, String>)> = got
+        .iter()
+        .map(|i| (i.name.as_str(), i.outcome.clone()))
+        .collect();
     assert_eq!(by[0], ("critical", Ok(6.0)));
     assert_eq!(by[1], ("high", Ok(9.0)));
     assert_eq!(by[2], ("high_over_window", Ok(9.0)));
-    assert_eq!(by[3].1, Err("query did not return any values".to_owned()), "no data is a failed SLI, never 0");
+    assert_eq!(
+        by[3].1,
+        Err("query did not return any values".to_owned()),
+        "no data is a failed SLI, never 0"
+    );
     let several = by[4].1.clone().unwrap_err();
-    assert!(several.starts_with("query did return multiple values (2 series"), "{several}");
+    assert!(
+        several.starts_with("query did return multiple values (2 series"),
+        "{several}"
+    );
     let broken = by[5].1.clone().unwrap_err();
-    assert!(broken.starts_with("unable to query prometheus api: bad_data:"), "{broken}");
+    assert!(
+        broken.starts_with("unable to query prometheus api: bad_data:"),
+        "{broken}"
+    );
     assert_eq!(by[6].1, Ok(6.0));
-    assert!(by[7].1.clone().unwrap_err().contains("no query for SLI `undefined`"));
-    assert_eq!(by[8], ("critical", Ok(6.0)), "duplicates are answered again, as Keptn's providers do");
+    assert!(
+        by[7]
+            .1
+            .clone()
+            .unwrap_err()
+            .contains("no query for SLI `undefined`")
+    );
+    assert_eq!(
+        by[8],
+        ("critical", Ok(6.0)),
+        "duplicates are answered again, as Keptn's providers do"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn unreachable_prometheus_is_a_provider_error() {
     let addr = test_support::net::refused_addr();
     let provider = PrometheusProvider {
-        retry: RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(10) },
-        ..PrometheusProvider::new(format!("http://{addr}").parse().unwrap(), HttpConfig::default().client().unwrap())
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(10),
+        },
+        ..PrometheusProvider::new(
+            format!("http://{addr}").parse().unwrap(),
+            HttpConfig::default().client().unwrap(),
+        )
     };
     let w = Window::ending_at(Timestamp::now(), SignedDuration::from_mins(5));
     let err = provider
-        .fetch(&["x".to_owned()], &queries(&[("x", "up")]), &w, &QueryContext::default())
+        .fetch(
+            &["x".to_owned()],
+            &queries(&[("x", "up")]),
+            &w,
+            &QueryContext::default(),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("2 attempts"), "{err}");
