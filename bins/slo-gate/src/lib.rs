@@ -14,11 +14,11 @@ use clap::{Parser, ValueEnum};
 use cli_support::{Exit, Failure, LogArgs};
 use http_policy::{EndpointRules, HttpConfig, RetryPolicy, parse_endpoint};
 use jiff::{SignedDuration, Timestamp};
+use keptn_events::get_sli::GetSliFinishedData;
 use secrecy::SecretString;
 use sli_provider::gate::{
-    self, Format, GateError, GateOptions, ResultConvention, context_with_filters,
-    evaluate_and_render, finished_from_indicators, indicator_names, load_history, load_sli,
-    load_slo,
+    self, Format, GateError, GateFiles, GateOptions, ResultConvention, context_with_filters,
+    evaluate_and_render, finished_from_indicators, indicator_names, load_sli, load_slo,
 };
 use sli_provider::report::{BaselineDiff, ReportSli};
 use sli_provider::{QueryContext, Window};
@@ -203,18 +203,6 @@ fn gate_failure(e: &GateError) -> Failure {
     Failure::usage(e.to_string())
 }
 
-/// Reads a file; `Ok(None)` when it does not exist.
-fn read_optional(path: &Path, what: &str) -> Result<Option<String>, Failure> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Failure::usage(format!(
-            "cannot read the {what} {}: {e}",
-            path.display()
-        ))),
-    }
-}
-
 fn read_required(path: &Path, what: &str) -> Result<String, Failure> {
     if path == Path::new("-") {
         let mut s = String::new();
@@ -348,88 +336,69 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
         context: ctx,
         window: None,
     };
-    let slo_path = cli.slo.display().to_string();
-    let slo_text = read_optional(&cli.slo, "SLO file")?;
-    let history_text = match &cli.history {
-        Some(p) => read_optional(p, "history file")?,
-        None => None,
+    let files = GateFiles {
+        slo: cli.slo.clone(),
+        sli: cli.sli.clone(),
+        history: cli.history.clone(),
+        record: cli.record.clone(),
     };
-    let history_path = cli
-        .history
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let history =
-        load_history(history_text.as_deref(), &history_path).map_err(|e| gate_failure(&e))?;
+    let slo_path = cli.slo.display().to_string();
 
     let outcome = if let Some(report) = &cli.report {
         if cli.from.is_some() || cli.to.is_some() || cli.timeframe.is_some() {
             opts.window = Some(window(cli)?);
         }
         let sli = report_sli(cli, report)?;
-        let sli_text = match &cli.sli {
-            Some(p) => Some((read_required(p, "SLI file")?, p.display().to_string())),
-            None => None,
-        };
-        gate::gate_on_summary(
-            slo_text.as_deref(),
-            &slo_path,
-            sli_text.as_ref().map(|(t, p)| (t.as_str(), p.as_str())),
-            &sli,
-            &history,
-            &opts,
-        )
-        .map_err(|e| gate_failure(&e))?
-    } else if let Some(values) = &cli.sli_values {
-        let slo = load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
-        let text = read_required(values, "SLI values file")?;
-        let finished = sli_provider::values::parse_sli_values(&text).map_err(|e| {
-            Failure::usage(format!("invalid SLI values file {}: {e}", values.display()))
-        })?;
-        evaluate_and_render(slo.as_ref(), &finished, &history, &opts)
+        // Same function as `trivy-scan --slo`: reads the files, evaluates, records.
+        gate::gate_report_files(&files, &sli, &opts).map_err(|e| gate_failure(&e))?
     } else {
-        let provider = cli
-            .provider
-            .ok_or_else(|| Failure::usage("no SLI source given"))?;
-        let win = window(cli)?;
-        opts.window = Some(win);
-        let slo = load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
-        match slo {
-            None => evaluate_and_render(None, &Default::default(), &history, &opts),
-            Some(slo) => {
-                let sli_path = cli
-                    .sli
-                    .as_ref()
-                    .ok_or_else(|| Failure::usage("--provider needs --sli FILE"))?;
-                let queries = load_sli(
-                    &read_required(sli_path, "SLI file")?,
-                    &sli_path.display().to_string(),
-                )
-                .map_err(|e| gate_failure(&e))?;
-                let names = indicator_names(&slo);
-                let qctx = context_with_filters(&slo, &opts.context);
-                let (indicators, convention) =
-                    fetch(cli, provider, &names, &queries, &win, &qctx).await?;
-                let finished = finished_from_indicators(&indicators, convention, &opts);
-                evaluate_and_render(Some(&slo), &finished, &history, &opts)
+        let slo_text =
+            gate::read_optional(&cli.slo, "read the SLO file").map_err(|e| gate_failure(&e))?;
+        let history = gate::read_history(&files).map_err(|e| gate_failure(&e))?;
+        let outcome = if let Some(values) = &cli.sli_values {
+            let slo =
+                load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
+            let text = read_required(values, "SLI values file")?;
+            let finished = sli_provider::values::parse_sli_values(&text).map_err(|e| {
+                Failure::usage(format!("invalid SLI values file {}: {e}", values.display()))
+            })?;
+            evaluate_and_render(slo.as_ref(), &finished, &history, &opts)
+        } else {
+            let provider = cli
+                .provider
+                .ok_or_else(|| Failure::usage("no SLI source given"))?;
+            let win = window(cli)?;
+            opts.window = Some(win);
+            let slo =
+                load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
+            match slo {
+                None => evaluate_and_render(None, &GetSliFinishedData::default(), &history, &opts),
+                Some(slo) => {
+                    let sli_path = cli
+                        .sli
+                        .as_ref()
+                        .ok_or_else(|| Failure::usage("--provider needs --sli FILE"))?;
+                    let queries = load_sli(
+                        &read_required(sli_path, "SLI file")?,
+                        &sli_path.display().to_string(),
+                    )
+                    .map_err(|e| gate_failure(&e))?;
+                    let names = indicator_names(&slo);
+                    let qctx = context_with_filters(&slo, &opts.context);
+                    let (indicators, convention) =
+                        fetch(cli, provider, &names, &queries, &win, &qctx).await?;
+                    let finished = finished_from_indicators(&indicators, convention, &opts);
+                    evaluate_and_render(Some(&slo), &finished, &history, &opts)
+                }
             }
-        }
+        };
+        gate::record_to(&files, &outcome.data).map_err(|e| gate_failure(&e))?;
+        outcome
     };
 
     out.write_all(outcome.rendered.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| Failure::external(format!("cannot write the result: {e}")))?;
-
-    if let Some(path) = &cli.record {
-        let existing = read_optional(path, "record file")?;
-        let text = gate::record(
-            existing.as_deref(),
-            &path.display().to_string(),
-            &outcome.data,
-        )
-        .map_err(|e| gate_failure(&e))?;
-        write_atomically(path, &text)?;
-    }
 
     match outcome.exit_code {
         0 => Ok(Exit::Ok),
@@ -528,24 +497,78 @@ async fn fetch(
     }
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    let fail = |e: std::io::Error| {
-        Failure::usage(format!(
-            "cannot write the record file {}: {e}",
-            path.display()
-        ))
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "record".to_owned(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let cli = Cli::try_parse_from([
+            "slo-gate",
+            "--slo",
+            "slo.yaml",
+            "--sli",
+            "sli.yaml",
+            "--provider",
+            "dynatrace",
+            "--dynatrace-token",
+            "dt0c01.ABC.TOPSECRETVALUE",
+        ])
+        .unwrap();
+        assert!(!format!("{cli:?}").contains("TOPSECRETVALUE"));
+    }
+
+    #[test]
+    fn windows() {
+        let cli = Cli::try_parse_from([
+            "slo-gate",
+            "--slo",
+            "s",
+            "--report",
+            "r",
+            "--to",
+            "2026-11-22T07:05:00Z",
+            "--timeframe",
+            "10m",
+        ])
+        .unwrap();
+        let w = window(&cli).unwrap();
+        assert_eq!(w.start.to_string(), "2026-11-22T06:55:00Z");
+        let cli = Cli::try_parse_from([
+            "slo-gate",
+            "--slo",
+            "s",
+            "--report",
+            "r",
+            "--from",
+            "2026-11-22T07:05:00Z",
+            "--to",
+            "2026-11-22T07:00:00Z",
+        ])
+        .unwrap();
+        assert!(window(&cli).unwrap_err().message.contains("empty"));
+        assert!(
+            Cli::try_parse_from([
+                "slo-gate",
+                "--slo",
+                "s",
+                "--report",
+                "r",
+                "--from",
+                "x",
+                "--timeframe",
+                "5m"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn labels_must_be_key_value() {
+        let cli = Cli::try_parse_from([
+            "slo-gate", "--slo", "s", "--report", "r", "--label", "novalue",
+        ])
+        .unwrap();
+        assert!(context(&cli).is_err());
+    }
 }

@@ -172,6 +172,14 @@ impl DynatraceProvider {
         window: &Window,
         ctx: &QueryContext,
     ) -> Result<Vec<Indicator>, ProviderError> {
+        // dynatrace-service waits until 2 minutes after the window before querying, because
+        // ingested data needs that long to become queryable. A local gate does not sleep; it says so.
+        let age = jiff::Timestamp::now().duration_since(window.end);
+        if age < jiff::SignedDuration::from_mins(2) {
+            tracing::warn!(
+                "the evaluation window ended less than 2 minutes ago; Dynatrace may not have all data points yet"
+            );
+        }
         let mut done: BTreeMap<&str, Result<f64, String>> = BTreeMap::new();
         let mut out = Vec::with_capacity(names.len());
         for name in names {

@@ -13,6 +13,7 @@
 //! errored because the SLI retrieval did (`get-sli.finished` status `errored`/`aborted`).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use keptn_events::evaluation::{EvaluationFinishedData, SliResult};
@@ -126,6 +127,17 @@ pub enum GateError {
         path: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A file could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// `read the SLO file`, `write the record file`, ...
+        action: &'static str,
+        /// File path as given.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
 }
 
@@ -385,6 +397,124 @@ pub fn gate_on_summary(
     let indicators = report.answer(&indicator_names(&slo), queries.as_ref());
     let finished = finished_from_indicators(&indicators, ResultConvention::Lenient, opts);
     Ok(evaluate_and_render(Some(&slo), &finished, history, opts))
+}
+
+/// The files of one gate run.
+#[derive(Debug, Clone, Default)]
+pub struct GateFiles {
+    /// slo.yaml (a missing file is "no SLO": an error unless `allow_missing_slo`).
+    pub slo: PathBuf,
+    /// Optional sli.yaml (with a report: queries answered from the report).
+    pub sli: Option<PathBuf>,
+    /// Optional history (JSON array of evaluation.finished data, newest first; a missing
+    /// file is an empty history).
+    pub history: Option<PathBuf>,
+    /// Optional file to prepend this evaluation to (created if missing).
+    pub record: Option<PathBuf>,
+}
+
+/// Reads a file; `Ok(None)` when it does not exist.
+///
+/// # Errors
+/// [`GateError::Io`] for any other read error.
+pub fn read_optional(path: &Path, action: &'static str) -> Result<Option<String>, GateError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(GateError::Io {
+            action,
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+fn read_required(path: &Path, action: &'static str) -> Result<String, GateError> {
+    std::fs::read_to_string(path).map_err(|source| GateError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Reads the history named in `files` (empty when none is given or the file is missing).
+///
+/// # Errors
+/// [`GateError`] for unreadable or malformed history.
+pub fn read_history(files: &GateFiles) -> Result<Vec<EvaluationFinishedData>, GateError> {
+    match &files.history {
+        None => Ok(Vec::new()),
+        Some(p) => load_history(
+            read_optional(p, "read the history file")?.as_deref(),
+            &p.display().to_string(),
+        ),
+    }
+}
+
+/// The whole report gate from files: reads the SLO, sli.yaml and history, evaluates on
+/// `report` ([`gate_on_summary`]), and prepends the result to `files.record`. Nothing is
+/// printed: write `outcome.rendered` to stdout and exit with `outcome.exit_code`.
+///
+/// `trivy-scan --slo` and `slo-gate --report` both call this, so they behave the same.
+///
+/// # Errors
+/// [`GateError`] (exit 2): missing/empty SLO without `allow_missing_slo`, unreadable or
+/// malformed files, a record file that cannot be written.
+pub fn gate_report_files(
+    files: &GateFiles,
+    report: &ReportSli,
+    opts: &GateOptions,
+) -> Result<GateOutcome, GateError> {
+    let slo_text = read_optional(&files.slo, "read the SLO file")?;
+    let sli = match &files.sli {
+        Some(p) => Some((
+            read_required(p, "read the SLI file")?,
+            p.display().to_string(),
+        )),
+        None => None,
+    };
+    let history = read_history(files)?;
+    let outcome = gate_on_summary(
+        slo_text.as_deref(),
+        &files.slo.display().to_string(),
+        sli.as_ref().map(|(t, p)| (t.as_str(), p.as_str())),
+        report,
+        &history,
+        opts,
+    )?;
+    record_to(files, &outcome.data)?;
+    Ok(outcome)
+}
+
+/// Prepends `data` to `files.record`, if set (atomically: temp file + rename).
+///
+/// # Errors
+/// [`GateError`] when the existing file is not a JSON array or cannot be written.
+pub fn record_to(files: &GateFiles, data: &EvaluationFinishedData) -> Result<(), GateError> {
+    let Some(path) = &files.record else {
+        return Ok(());
+    };
+    let shown = path.display().to_string();
+    let existing = read_optional(path, "read the record file")?;
+    let text = record(existing.as_deref(), &shown, data)?;
+    let io = |source| GateError::Io {
+        action: "write the record file",
+        path: shown.clone(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "record".to_owned(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
 }
 
 /// Prepends `data` to a history file's content (`None`: a new file) and returns the new
