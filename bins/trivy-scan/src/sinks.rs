@@ -128,7 +128,7 @@ pub struct SinkArgs {
 ///
 /// # Errors
 /// For anything else, and for zero.
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(raw: &str) -> Result<Duration, String> {
     let s = raw.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
@@ -303,7 +303,7 @@ impl SinkArgs {
 /// `warning: metrics push to dynatrace failed: …; not sent: trivy.vulnerabilities.CRITICAL, …`,
 /// or for partial acceptance the rejected metrics with the backend's reasons. Returns true when
 /// any sink failed or rejected a metric.
-pub fn report_outcomes(outcomes: &[SinkOutcome], err: &mut dyn Write) -> bool {
+pub(crate) fn report_outcomes(outcomes: &[SinkOutcome], err: &mut dyn Write) -> bool {
     let mut failed = false;
     for o in outcomes {
         match &o.result {

@@ -66,6 +66,7 @@ pub(crate) fn error_message(body: &[u8]) -> String {
     http_policy::excerpt(&text)
 }
 
+#[cfg(any(feature = "pushgateway", feature = "otlp"))]
 /// Percent-decoding (`%41` → `A`); malformed escapes stay as they are, invalid UTF-8 is
 /// replaced.
 pub(crate) fn percent_decode(s: &str) -> String {

@@ -609,12 +609,11 @@ fn parse_number(s: &str) -> Result<f64, String> {
     let bad = || format!("invalid number `{s}`");
     let lower = s.to_ascii_lowercase();
     if lower.contains("nan") || lower.contains("inf") {
-        return Err(format!("{} is not a finite number", s));
+        return Err(format!("{s} is not a finite number"));
     }
     if lower.contains('e') && !lower.contains('.') {
         return Err(format!(
-            "{} uses scientific notation without a decimal point",
-            s
+            "{s} uses scientific notation without a decimal point"
         ));
     }
     if !s
