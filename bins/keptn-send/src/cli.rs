@@ -110,3 +110,25 @@ pub struct Cli {
     #[command(flatten)]
     pub log: LogArgs,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let cli = Cli::try_parse_from([
+            "keptn-send",
+            "--api-token",
+            "kt-MARKER-123",
+            "--stage",
+            "main",
+            "--sequence",
+            "demosequence",
+        ])
+        .unwrap();
+        let dbg = format!("{cli:?}");
+        assert!(!dbg.contains("MARKER"), "{dbg}");
+        assert!(dbg.contains("api_token"));
+    }
+}

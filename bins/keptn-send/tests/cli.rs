@@ -504,3 +504,12 @@ fn type_flag_sends_task_events_like_invalidation() {
     assert_eq!(code, 2);
     assert!(stderr.contains("need a triggeredid"), "{stderr}");
 }
+
+#[test]
+fn help_never_shows_the_token_from_the_environment() {
+    let (code, stdout, _) = output(cmd().env("KEPTN_API_TOKEN", TOKEN).arg("--help"));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("--api-token-file"), "{stdout}");
+    assert!(stdout.contains("KEPTN_API_TOKEN"), "{stdout}");
+    assert!(!stdout.contains(TOKEN), "{stdout}");
+}

@@ -121,3 +121,43 @@ fn a_rebuilt_spec_event_equals_the_example_apart_from_id_and_time() {
         .unwrap();
     assert_eq!(rebuilt, original);
 }
+
+#[test]
+fn typed_task_payloads_round_trip_inside_the_envelope() {
+    use keptn_events::evaluation::EvaluationFinishedData;
+    let all = fixtures();
+    let text = |n: &str| {
+        all.iter()
+            .find(|(f, _)| f.starts_with(n))
+            .unwrap()
+            .1
+            .clone()
+    };
+    let original: Value = serde_json::from_str(&text("06_")).unwrap();
+    let ev: CloudEvent<EvaluationFinishedData> = serde_json::from_str(&text("06_")).unwrap();
+    assert_eq!(ev.data.result, "pass");
+    assert_eq!(
+        ev.data.evaluation.indicator_results.as_ref().unwrap().len(),
+        3
+    );
+    assert_eq!(serde_json::to_value(&ev).unwrap(), original);
+}
+
+#[test]
+fn typed_get_sli_payloads_round_trip_inside_the_envelope() {
+    use keptn_events::get_sli::{GetSliFinishedData, GetSliTriggeredData};
+    let all = fixtures();
+    let text = |n: &str| {
+        all.iter()
+            .find(|(f, _)| f.starts_with(n))
+            .unwrap()
+            .1
+            .clone()
+    };
+    let original: Value = serde_json::from_str(&text("04_")).unwrap();
+    let ev: CloudEvent<GetSliTriggeredData> = serde_json::from_str(&text("04_")).unwrap();
+    assert_eq!(serde_json::to_value(&ev).unwrap(), original);
+    let original: Value = serde_json::from_str(&text("05_")).unwrap();
+    let ev: CloudEvent<GetSliFinishedData> = serde_json::from_str(&text("05_")).unwrap();
+    assert_eq!(serde_json::to_value(&ev).unwrap(), original);
+}
