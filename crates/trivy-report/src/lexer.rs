@@ -674,12 +674,13 @@ impl<R: Read> Lexer<R> {
         }
         w.start_vuln();
         let strings = w.need_strings;
+        let details = w.need_details;
         let fixable = w.opts.fixable_only;
         let mut first = true;
         while let Some(k) = self.next_key::<VulnKey>(&mut first)? {
             match k {
                 VulnKey::Severity => w.cur.severity = self.severity()?,
-                VulnKey::FixedVersion if strings => {
+                VulnKey::FixedVersion if details => {
                     self.opt_string_into(
                         &mut w.cur.fixed_version,
                         "`FixedVersion` to be a string",
@@ -703,10 +704,10 @@ impl<R: Read> Lexer<R> {
                         "`InstalledVersion` to be a string",
                     )?;
                 }
-                VulnKey::PkgPath if strings => {
+                VulnKey::PkgPath if details => {
                     self.opt_string_into(&mut w.cur.pkg_path, "`PkgPath` to be a string")?;
                 }
-                VulnKey::PkgIdentifier if strings => {
+                VulnKey::PkgIdentifier if details => {
                     if self
                         .open("`PkgIdentifier` to be an object", b'{')?
                         .is_some()

@@ -20,6 +20,8 @@ pub(crate) struct Walk<'o, 'f> {
     pub(crate) opts: &'o CountOptions,
     pub(crate) need_strings: bool,
     pub(crate) need_target: bool,
+    /// `FixedVersion` text, `PkgPath` and the PURL are read (ignore rules, callbacks).
+    pub(crate) need_details: bool,
     counts: SeverityCounts,
     findings: u64,
     rule_hits: Vec<u64>,
@@ -41,6 +43,7 @@ impl<'o, 'f> Walk<'o, 'f> {
         callback: Option<&'f mut dyn FnMut(&Finding)>,
     ) -> Self {
         let need_strings = opts.unique || opts.ignore.is_some() || want_keys || callback.is_some();
+        let need_details = opts.ignore.is_some() || callback.is_some();
         let need_target = callback.is_some()
             || opts
                 .ignore
@@ -50,6 +53,7 @@ impl<'o, 'f> Walk<'o, 'f> {
             opts,
             need_strings,
             need_target,
+            need_details,
             counts: SeverityCounts::new(),
             findings: 0,
             rule_hits: vec![0; opts.ignore.as_ref().map_or(0, crate::IgnoreRules::len)],
@@ -135,7 +139,7 @@ impl<'o, 'f> Walk<'o, 'f> {
     }
 
     pub(crate) fn end_vuln(&mut self) {
-        if self.need_strings {
+        if self.need_details {
             self.fixed = self.cur.fixed_version.is_some();
         }
         if self.need_target && !self.target_seen {
@@ -573,10 +577,11 @@ impl<'de> Visitor<'de> for VulnSeed<'_, '_, '_> {
         let w = self.0;
         w.start_vuln();
         let strings = w.need_strings;
+        let details = w.need_details;
         while let Some(k) = map.next_key_seed(key::<VulnKey>())? {
             match k {
                 VulnKey::Severity => w.cur.severity = map.next_value_seed(SevSeed)?,
-                VulnKey::FixedVersion if strings => {
+                VulnKey::FixedVersion if details => {
                     map.next_value_seed(OptStrInto(&mut w.cur.fixed_version))?;
                 }
                 VulnKey::FixedVersion if w.opts.fixable_only => {
@@ -591,10 +596,10 @@ impl<'de> Visitor<'de> for VulnSeed<'_, '_, '_> {
                 VulnKey::InstalledVersion if strings => {
                     map.next_value_seed(StrInto(&mut w.cur.installed_version))?;
                 }
-                VulnKey::PkgPath if strings => {
+                VulnKey::PkgPath if details => {
                     map.next_value_seed(OptStrInto(&mut w.cur.pkg_path))?;
                 }
-                VulnKey::PkgIdentifier if strings => {
+                VulnKey::PkgIdentifier if details => {
                     map.next_value_seed(PkgIdSeed(&mut w.cur.purl))?;
                 }
                 _ => {

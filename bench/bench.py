@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""vulngate benchmark driver (python3 standard library only). Called by bench/run.sh.
+
+Runs every tool on the same files, alternating tools within each round so that machine noise
+hits all of them alike, and reports medians, ratios and peak RSS (from /usr/bin/time %M).
+Writes OUT/results.md, OUT/results.json and OUT/plot.svg.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PY_COUNT = r"""
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+results = doc if isinstance(doc, list) else (doc.get("Results") or [])
+counts = {s: 0 for s in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")}
+for r in results:
+    for v in r.get("Vulnerabilities") or []:
+        s = v.get("Severity", "UNKNOWN")
+        counts[s if s in counts else "UNKNOWN"] += 1
+print(json.dumps(counts))
+"""
+
+JQ_COUNT = (
+    '[(if type == "array" then .[] else .Results[]? end) | .Vulnerabilities[]? | .Severity]'
+    ' | reduce .[] as $s ({"CRITICAL":0,"HIGH":0,"MEDIUM":0,"LOW":0,"UNKNOWN":0}; .[$s] += 1)'
+)
+
+
+def measure(cmd, ok_codes=(0,), stdin=None):
+    """Wall seconds (perf_counter) and peak RSS in KB (/usr/bin/time -f %M)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        full = ["/usr/bin/time", "-f", "%M", "-o", tf.name] + cmd
+        t0 = time.perf_counter()
+        p = subprocess.run(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin)
+        wall = time.perf_counter() - t0
+        if p.returncode not in ok_codes:
+            sys.exit(f"command failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr.decode(errors='replace')[-2000:]}")
+        lines = [l for l in open(tf.name).read().splitlines() if l.strip()]
+        rss = int(lines[-1])
+    return wall, rss, p.stdout
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def fmt_s(x):
+    return f"{x:.3f}" if x < 10 else f"{x:.1f}"
+
+
+def tools_for(args, path, with_all_options=True):
+    t = {"floor": ([args.floor, path], (0,))}
+    if args.trivy_scan:
+        t["trivy-scan"] = ([args.trivy_scan, "--report", path, "--format", "json"], (0,))
+    if args.slo_gate:
+        # exit 1 = gate failed (the big report has findings); still a complete run.
+        t["slo-gate"] = ([args.slo_gate, "--slo", args.slo, "--report", path, "--format", "json"], (0, 1))
+    t["library (count example)"] = ([args.count, path], (0,))
+    if with_all_options:
+        if args.trivy_scan:
+            t["trivy-scan, all options"] = (
+                [args.trivy_scan, "--report", path, "--format", "json", "--unique", "--fixable-only",
+                 "--ignore-file", args.ignore], (0,))
+        else:
+            t["library, all options"] = (
+                [args.count, "--unique", "--fixable-only", "--ignore", args.ignore, path], (0,))
+    t["python json"] = ([sys.executable, "-c", PY_COUNT, path], (0,))
+    if shutil.which("jq"):
+        t["jq"] = (["jq", "-c", JQ_COUNT, path], (0,))
+    return t
+
+
+def ours_name(tools):
+    return "trivy-scan" if "trivy-scan" in tools else "library (count example)"
+
+
+def check_counts(args, path, expected_total):
+    """Our answer must be right before its speed means anything."""
+    _, _, out = measure([args.count, path])
+    s = json.loads(out)
+    if s["findings"] != expected_total:
+        sys.exit(f"library counted {s['findings']} findings in {path}, expected {expected_total}")
+    if args.trivy_scan:
+        _, _, out = measure([args.trivy_scan, "--report", path, "--format", "json"])
+        j = json.loads(out)
+        if j.get("total") != expected_total:
+            sys.exit(f"trivy-scan counted {j.get('total')} in {path}, expected {expected_total}")
+    _, _, out = measure([sys.executable, "-c", PY_COUNT, path])
+    if sum(json.loads(out).values()) != expected_total:
+        sys.exit("python count disagrees")
+
+
+def expected_findings(path):
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    rs = d if isinstance(d, list) else d.get("Results") or []
+    return sum(len(r.get("Vulnerabilities") or []) for r in rs)
+
+
+def run_rounds(tools, runs):
+    res = {name: {"wall": [], "rss": []} for name in tools}
+    for _ in range(runs):
+        for name, (cmd, ok) in tools.items():
+            w, r, _ = measure(cmd, ok)
+            res[name]["wall"].append(w)
+            res[name]["rss"].append(r)
+    return res
+
+
+def svg_plot(series, sizes_mb, path):
+    """Two panels (time, peak RSS) against report size; one polyline per tool. Hand-written SVG."""
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
+    W, H, pad_l, pad_r, pad_t, pad_b, gap = 980, 420, 70, 20, 40, 50, 80
+    pw = (W - pad_l - pad_r - gap) // 2
+    ph = H - pad_t - pad_b
+    xmax = max(sizes_mb) * 1.05
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H + 30 + 18 * len(series)}" '
+             f'font-family="sans-serif" font-size="12">',
+             f'<rect width="100%" height="100%" fill="white"/>']
+    for panel, (key, label, scale) in enumerate([("wall", "median wall time (s)", 1.0),
+                                                 ("rss", "peak RSS (MB)", 1 / 1024)]):
+        x0 = pad_l + panel * (pw + gap)
+        ymax = max(max(v[key]) * scale for v in series.values()) * 1.1
+        def X(mb):
+            return x0 + mb / xmax * pw
+        def Y(v):
+            return pad_t + ph - v / ymax * ph
+        parts.append(f'<text x="{x0 + pw / 2}" y="{pad_t - 15}" text-anchor="middle" font-weight="bold">{label} vs report size</text>')
+        parts.append(f'<line x1="{x0}" y1="{pad_t + ph}" x2="{x0 + pw}" y2="{pad_t + ph}" stroke="black"/>')
+        parts.append(f'<line x1="{x0}" y1="{pad_t}" x2="{x0}" y2="{pad_t + ph}" stroke="black"/>')
+        for i in range(6):
+            v = ymax * i / 5
+            parts.append(f'<line x1="{x0 - 4}" y1="{Y(v):.1f}" x2="{x0 + pw}" y2="{Y(v):.1f}" stroke="#ddd"/>')
+            parts.append(f'<text x="{x0 - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>' if ymax < 10
+                         else f'<text x="{x0 - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:.0f}</text>')
+        for mb in sizes_mb:
+            parts.append(f'<line x1="{X(mb):.1f}" y1="{pad_t + ph}" x2="{X(mb):.1f}" y2="{pad_t + ph + 4}" stroke="black"/>')
+            parts.append(f'<text x="{X(mb):.1f}" y="{pad_t + ph + 18}" text-anchor="middle">{mb:.0f}</text>')
+        parts.append(f'<text x="{x0 + pw / 2}" y="{pad_t + ph + 36}" text-anchor="middle">report size (MB)</text>')
+        for ci, (name, v) in enumerate(series.items()):
+            c = colors[ci % len(colors)]
+            pts = " ".join(f"{X(mb):.1f},{Y(val * scale):.1f}" for mb, val in zip(sizes_mb, v[key]))
+            parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{pts}"/>')
+            for mb, val in zip(sizes_mb, v[key]):
+                parts.append(f'<circle cx="{X(mb):.1f}" cy="{Y(val * scale):.1f}" r="3" fill="{c}"/>')
+    ly = H + 10
+    for ci, name in enumerate(series):
+        c = colors[ci % len(colors)]
+        parts.append(f'<rect x="{pad_l}" y="{ly + 18 * ci}" width="14" height="4" fill="{c}"/>')
+        parts.append(f'<text x="{pad_l + 20}" y="{ly + 18 * ci + 6}">{name}</text>')
+    parts.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(parts) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--floor", required=True)
+    ap.add_argument("--count", required=True, help="crates/trivy-report example `count`")
+    ap.add_argument("--trivy-scan")
+    ap.add_argument("--slo-gate")
+    ap.add_argument("--slo", required=True)
+    ap.add_argument("--ignore", required=True)
+    ap.add_argument("--big", required=True)
+    ap.add_argument("--sizes", required=True, help="comma list of report files for the growth curve")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--sweep-runs", type=int, default=3)
+    ap.add_argument("--image-tar")
+    ap.add_argument("--trivy-db")
+    ap.add_argument("--wrapper-runs", type=int, default=5)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    results = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                           "load_before": os.getloadavg()[0]}}
+    big_n = expected_findings(args.big)
+    check_counts(args, args.big, big_n)
+
+    # 1. The big report, all tools alternating.
+    big_tools = tools_for(args, args.big)
+    print(f"big report: {os.path.getsize(args.big) / 1e6:.1f} MB, {big_n} findings, {args.runs} rounds", flush=True)
+    big = run_rounds(big_tools, args.runs)
+    results["big"] = {"path": args.big, "bytes": os.path.getsize(args.big), "findings": big_n, "tools": big}
+
+    # 2. Growth from 1 MB to the big report.
+    sizes = [p for p in args.sizes.split(",") if p]
+    sweep = {}
+    for p in sizes:
+        print(f"sweep: {os.path.getsize(p) / 1e6:.1f} MB", flush=True)
+        tools = tools_for(args, p, with_all_options=False)
+        tools.pop("slo-gate", None)
+        sweep[p] = {"bytes": os.path.getsize(p), "tools": run_rounds(tools, args.sweep_runs)}
+    results["sweep"] = sweep
+
+    # 3. Wrapper overhead: trivy-scan --input vs bare trivy with the same flags, offline.
+    if args.trivy_scan and args.image_tar and args.trivy_db and shutil.which("trivy"):
+        cache = os.path.join(args.out, "cache")
+        os.makedirs(os.path.join(cache, "db"), exist_ok=True)
+        for f in ("trivy.db", "metadata.json"):
+            shutil.copy(os.path.join(args.trivy_db, f), os.path.join(cache, "db", f))
+        outp = os.path.join(args.out, "bare-trivy.json")
+        bare = ["trivy", "image", "--input", args.image_tar, "--offline-scan", "--skip-db-update",
+                "--scanners", "vuln", "--cache-dir", cache, "--format", "json", "--quiet", "--output", outp]
+        ours = [args.trivy_scan, "--input", args.image_tar, "--offline", "--cache-dir", cache,
+                "--format", "json"]
+        print(f"wrapper overhead: {args.wrapper_runs} rounds", flush=True)
+        results["wrapper"] = run_rounds({"bare trivy image --input": (bare, (0,)),
+                                         "trivy-scan --input": (ours, (0,))}, args.wrapper_runs)
+    # 4. Startup.
+    if args.trivy_scan:
+        walls = [measure([args.trivy_scan, "--help"])[0] for _ in range(20)]
+        results["help"] = {"wall": walls}
+    results["machine"]["load_after"] = os.getloadavg()[0]
+
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    write_markdown(results, args)
+    series = {}
+    size_mb = [sweep[p]["bytes"] / 1e6 for p in sizes]
+    for name in next(iter(sweep.values()))["tools"]:
+        series[name] = {"wall": [med(sweep[p]["tools"][name]["wall"]) for p in sizes],
+                        "rss": [med(sweep[p]["tools"][name]["rss"]) for p in sizes]}
+    svg_plot(series, size_mb, os.path.join(args.out, "plot.svg"))
+    print(open(os.path.join(args.out, "results.md")).read())
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def write_markdown(r, args):
+    big = r["big"]["tools"]
+    ours = ours_name(big)
+    floor_t = med(big["floor"]["wall"])
+    L = []
+    m = r["machine"]
+    L.append(f"Machine: {m['cpus']} CPUs, {m['platform']}; load average {m['load_before']:.1f} before, "
+             f"{m['load_after']:.1f} after (the machine is shared; figures are ratios measured in the same rounds).")
+    L.append("")
+    L.append(f"### Big report: {r['big']['bytes'] / 1e6:.1f} MB, {r['big']['findings']} findings, "
+             f"median of {args.runs} alternating rounds")
+    L.append("")
+    L.append("| tool | median s | min s | max s | x floor | peak RSS MB |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, v in big.items():
+        L.append(f"| {name} | {fmt_s(med(v['wall']))} | {fmt_s(min(v['wall']))} | {fmt_s(max(v['wall']))} | "
+                 f"{med(v['wall']) / floor_t:.2f} | {med(v['rss']) / 1024:.1f} |")
+    L.append("")
+    t_ours = med(big[ours]["wall"])
+    checks = []
+    checks.append((f"{ours} within 1.3x the floor", t_ours / floor_t, t_ours / floor_t <= 1.3))
+    if "slo-gate" in big:
+        x = med(big["slo-gate"]["wall"]) / floor_t
+        checks.append(("slo-gate --report within 1.3x the floor", x, x <= 1.3))
+    rss_big = med(big[ours]["rss"]) / 1024
+    checks.append((f"{ours} peak RSS under 32 MB ({r['big']['bytes'] / 1e6:.0f} MB report, MB)", rss_big, rss_big < 32))
+    sweep = r["sweep"]
+    smallest = min(sweep.values(), key=lambda s: s["bytes"])
+    rss_small = med(smallest["tools"][ours]["rss"]) / 1024
+    grow = rss_big / rss_small - 1
+    checks.append((f"{ours} peak RSS within 10% of the {smallest['bytes'] / 1e6:.0f} MB report's ({rss_small:.1f} MB), %",
+                   grow * 100, abs(grow) <= 0.10))
+    if "python json" in big:
+        x = med(big["python json"]["wall"]) / t_ours
+        checks.append(("at least 6x faster than python json", x, x >= 6))
+    if "jq" in big:
+        x = med(big["jq"]["wall"]) / t_ours
+        checks.append(("at least 10x faster than jq", x, x >= 10))
+    allopt = [k for k in big if "all options" in k]
+    if allopt:
+        x = med(big[allopt[0]]["wall"]) / t_ours
+        checks.append(("every option on within 1.5x the plain count", x, x <= 1.5))
+    if "wrapper" in r:
+        w = r["wrapper"]
+        bare = med(w["bare trivy image --input"]["wall"])
+        oursw = med(w["trivy-scan --input"]["wall"])
+        x = (oursw / bare - 1) * 100
+        checks.append(("trivy-scan --input within 5% of bare trivy (median wall, %)", x, x <= 5))
+    if "help" in r:
+        x = med(r["help"]["wall"]) * 1000
+        checks.append(("trivy-scan --help under 10 ms (ms, incl. process spawn)", x, x < 10))
+    L.append("| target | measured | verdict |")
+    L.append("| --- | ---: | --- |")
+    for name, val, ok in checks:
+        L.append(f"| {name} | {val:.2f} | {verdict(ok)} |")
+    L.append("")
+    L.append(f"### Growth (median of {args.sweep_runs} rounds per size)")
+    L.append("")
+    names = list(next(iter(sweep.values()))["tools"])
+    L.append("| size MB | " + " | ".join(f"{n} s" for n in names) + " | " + " | ".join(f"{n} RSS MB" for n in names) + " |")
+    L.append("| ---: | " + " | ".join("---:" for _ in names * 2) + " |")
+    for p, s in sorted(sweep.items(), key=lambda kv: kv[1]["bytes"]):
+        L.append(f"| {s['bytes'] / 1e6:.1f} | " + " | ".join(fmt_s(med(s["tools"][n]["wall"])) for n in names) + " | "
+                 + " | ".join(f"{med(s['tools'][n]['rss']) / 1024:.1f}" for n in names) + " |")
+    if "wrapper" in r:
+        L.append("")
+        L.append(f"### Wrapper overhead (offline scan of the fixture image tar, {args.wrapper_runs} alternating rounds)")
+        L.append("")
+        L.append("| command | median s | min s | max s | peak RSS MB |")
+        L.append("| --- | ---: | ---: | ---: | ---: |")
+        for name, v in r["wrapper"].items():
+            L.append(f"| {name} | {fmt_s(med(v['wall']))} | {fmt_s(min(v['wall']))} | {fmt_s(max(v['wall']))} | {med(v['rss']) / 1024:.1f} |")
+    if "help" in r:
+        h = r["help"]["wall"]
+        L.append("")
+        L.append(f"`trivy-scan --help`: median {med(h) * 1000:.1f} ms, min {min(h) * 1000:.1f} ms over {len(h)} runs "
+                 "(wall time of the whole process, measured from python including /usr/bin/time).")
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+if __name__ == "__main__":
+    main()
