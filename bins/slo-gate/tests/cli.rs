@@ -95,6 +95,43 @@ fn worked_example_end_to_end() {
     assert_eq!(r[0]["keySli"], true);
 }
 
+/// The slo-eval helper's fixture of the same example: the binary must reproduce the
+/// expected `evaluation.finished` data exactly (as JSON values), for both values shapes.
+#[test]
+fn worked_example_matches_the_shared_expected_evaluation() {
+    let dir = test_support::fixtures::workspace_root()
+        .join("crates/slo-eval/tests/fixtures/worked-example");
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("expected-evaluation.json")).unwrap(),
+    )
+    .unwrap();
+    let run = |values: &str| {
+        gate()
+            .arg("--slo")
+            .arg(dir.join("slo.yaml"))
+            .arg("--sli-values")
+            .arg(dir.join(values))
+            .arg("--history")
+            .arg(dir.join("history.json"))
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let out = run("sli-values.json");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_out(&out), expected);
+    let out = run("sli-values-map.json");
+    let mut expected_map = expected.clone();
+    expected_map["evaluation"]["timeStart"] = "".into();
+    expected_map["evaluation"]["timeEnd"] = "".into();
+    assert_eq!(json_out(&out), expected_map);
+}
+
 #[test]
 fn golden_outputs_per_format() {
     for format in ["text", "json", "markdown", "junit"] {
