@@ -513,3 +513,26 @@ fn help_never_shows_the_token_from_the_environment() {
     assert!(stdout.contains("KEPTN_API_TOKEN"), "{stdout}");
     assert!(!stdout.contains(TOKEN), "{stdout}");
 }
+
+#[test]
+fn an_errored_evaluation_is_an_infrastructure_failure() {
+    // lighthouse's answer to a bad total_score: status errored, result fail (spec §5.3).
+    let mut eval = FakeEvaluation::fail();
+    eval.status = "errored".into();
+    eval.message = "no target score defined".into();
+    eval.indicator_results = Value::Null;
+    let fake =
+        FakeKeptn::start(FakeKeptnConfig::seed(TOKEN).with_scenario(Scenario::Evaluation(eval)));
+    let (code, stdout, stderr) = output(&mut against(&fake));
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("result: fail (score 0, status errored)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("indicators: none"), "{stdout}");
+    assert!(
+        stderr
+            .contains("the evaluation did not complete (status errored): no target score defined"),
+        "{stderr}"
+    );
+}
