@@ -2,6 +2,7 @@
 //! receiver, and the real Pushgateway and Prometheus. One binary (link time on two cores).
 
 mod dynatrace;
+mod guarantee;
 mod otlp;
 mod pushgateway;
 mod secrets;
