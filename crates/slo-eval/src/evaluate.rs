@@ -98,6 +98,21 @@ pub fn missing_slo_result(options: &EvalOptions) -> EvaluationFinishedData {
     out
 }
 
+/// What lighthouse answers when slo.yaml does not parse: `errored`, `fail`, message
+/// `Could not parse SLO file for service <svc> in stage <stage> in project <project>`.
+/// For tools that must answer like lighthouse (a local gate should rather report the
+/// [`crate::ParseError`] and exit with an input error).
+#[must_use]
+pub fn unparseable_slo_result(options: &EvalOptions) -> EvaluationFinishedData {
+    let msg = format!(
+        "Could not parse SLO file for service {} in stage {} in project {}",
+        options.service.as_deref().unwrap_or(""),
+        options.stage.as_deref().unwrap_or(""),
+        options.project.as_deref().unwrap_or("")
+    );
+    errored(skeleton(options), &msg, RESULT_FAIL)
+}
+
 /// Parses a history file: a JSON array, newest first, of `evaluation.finished` `data`
 /// objects or of whole CloudEvents carrying them (their `id` is kept under
 /// [`HISTORY_ID_KEY`]). Elements that do not decode are kept as placeholders (marked with

@@ -218,3 +218,26 @@ fn scope_and_labels_are_copied() {
     let json = serde_json::to_string(&d).unwrap();
     assert!(json.starts_with(r#"{"project":"secgate","stage":"dev","service":"webapp","labels":{"buildId":"412"},"status":"succeeded","result":"pass","evaluation":"#), "{json}");
 }
+
+#[test]
+fn unparseable_slo_answer() {
+    let opts = EvalOptions {
+        project: Some("p".into()),
+        stage: Some("s".into()),
+        service: Some("v".into()),
+        ..Default::default()
+    };
+    let d = slo_eval::unparseable_slo_result(&opts);
+    assert_eq!(
+        (
+            d.status.as_str(),
+            d.result.as_str(),
+            d.evaluation.result.as_str()
+        ),
+        ("errored", "fail", "fail")
+    );
+    assert_eq!(
+        d.message,
+        "Could not parse SLO file for service v in stage s in project p"
+    );
+}
