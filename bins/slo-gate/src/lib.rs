@@ -3,7 +3,7 @@
 //!
 //! The gate logic lives in `sli_provider::gate` (shared with `trivy-scan --slo`); this crate
 //! parses flags, reads files, queries backends and maps errors to exit codes.
-#![allow(missing_docs)]
+#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -88,8 +88,8 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub sli: Option<PathBuf>,
 
-    /// Severities that count (comma list of CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN; default all);
-    /// vulnerabilities_total sums these.
+    /// Severities that count (comma list of CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN; default: env
+    /// TRIVY_SECURITY, then TRIVY_SEVERITY, then all); vulnerabilities_total sums these.
     #[arg(long, value_name = "LIST", requires = "report")]
     pub severity: Option<String>,
 
@@ -195,6 +195,7 @@ pub struct Cli {
     #[arg(long)]
     pub allow_missing_slo: bool,
 
+    /// -v / -q.
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -296,11 +297,26 @@ fn open_report(path: &Path) -> Result<Box<dyn std::io::Read>, Failure> {
 }
 
 fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
-    let selected: Vec<Severity> = match &cli.severity {
-        Some(s) => {
+    // Like trivy-scan: the flag, else the seed's TRIVY_SECURITY, else TRIVY_SEVERITY. Read
+    // here rather than through clap so that a scanner environment does not trip `requires`.
+    let from_env = || {
+        ["TRIVY_SECURITY", "TRIVY_SEVERITY"]
+            .into_iter()
+            .find_map(|v| {
+                std::env::var(v)
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| (v, s))
+            })
+    };
+    let selected: Vec<Severity> = match (&cli.severity, from_env()) {
+        (Some(s), _) => {
             parse_severity_list(s).map_err(|e| Failure::usage(format!("--severity: {e}")))?
         }
-        None => Vec::new(),
+        (None, Some((var, s))) => {
+            parse_severity_list(&s).map_err(|e| Failure::usage(format!("{var}: {e}")))?
+        }
+        (None, None) => Vec::new(),
     };
     let opts = count_options(cli)?;
     let bad = |path: &Path, e: trivy_report::ReportError| {

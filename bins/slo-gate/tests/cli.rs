@@ -32,6 +32,8 @@ fn gate() -> Command {
         "METRICS_ENDPOINT",
         "METRICS_API_TOKEN",
         "VULNGATE_LOG",
+        "TRIVY_SECURITY",
+        "TRIVY_SEVERITY",
     ] {
         c.env_remove(v);
     }
@@ -126,7 +128,7 @@ fn worked_example_matches_the_shared_expected_evaluation() {
     );
     assert_eq!(json_out(&out), expected);
     let out = run("sli-values-map.json");
-    let mut expected_map = expected.clone();
+    let mut expected_map = expected;
     expected_map["evaluation"]["timeStart"] = "".into();
     expected_map["evaluation"]["timeEnd"] = "".into();
     assert_eq!(json_out(&out), expected_map);
@@ -211,6 +213,26 @@ fn a_failing_budget_exits_1() {
         .args(["--severity", "critical"])
         .assert()
         .code(0);
+    // The seed's TRIVY_SECURITY selects the same way; the flag wins over it.
+    let budget = || {
+        let mut c = gate();
+        c.arg("--slo")
+            .arg(fx("gates/total-budget.yaml"))
+            .arg("--report")
+            .arg(report("generated-0.76-image-alpine-3.14.json"));
+        c
+    };
+    budget().env("TRIVY_SECURITY", "CRITICAL").assert().code(0);
+    budget()
+        .env("TRIVY_SECURITY", "CRITICAL")
+        .args(["--severity", "CRITICAL,HIGH"])
+        .assert()
+        .code(1);
+    budget()
+        .env("TRIVY_SECURITY", "SEVERE")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("TRIVY_SECURITY"));
 }
 
 #[test]
