@@ -169,3 +169,125 @@ async fn server_errors_are_retried_then_fail_the_backend() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_query_dynatrace_rejects_fails_only_that_sli() {
+    let fake = DynatraceQueryFake::start(TOKEN);
+    fake.answer("m", Answer::Value(2.0));
+    let got = provider(&fake, TOKEN)
+        .fetch(
+            &["bad".to_owned(), "good".to_owned()],
+            &q(&[
+                ("bad", "metricSelector=m:filter(eq(\"a\",\"b\")"),
+                ("good", "metricSelector=m"),
+            ]),
+            &window(),
+            &QueryContext::default(),
+        )
+        .await
+        .unwrap();
+    let bad = got[0].outcome.clone().unwrap_err();
+    assert!(
+        bad.contains("HTTP 400") && bad.contains("unbalanced"),
+        "{bad}"
+    );
+    assert_eq!(got[1].outcome, Ok(2.0));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_fake_is_strict() {
+    let fake = DynatraceQueryFake::start(TOKEN);
+    fake.answer("m", Answer::Value(1.0));
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v2/metrics/query", fake.url());
+    let get = |params: Vec<(&'static str, &'static str)>, auth: Option<&str>, accept: &str| {
+        let mut r = client.get(&url).query(&params).header("Accept", accept);
+        if let Some(a) = auth {
+            r = r.header("Authorization", a.to_owned());
+        }
+        r.send()
+    };
+    let auth = format!("Api-Token {TOKEN}");
+    let ok = get(
+        vec![("metricSelector", "m"), ("resolution", "Inf")],
+        Some(&auth),
+        "application/json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 200);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(body["totalCount"], 1);
+    assert!(body["nextPageKey"].is_null());
+    assert_eq!(body["resolution"], "Inf");
+    let series = &body["result"][0];
+    assert_eq!(series["metricId"], "m");
+    assert!(series["dataPointCountRatio"].is_number() && series["dimensionCountRatio"].is_number());
+    assert_eq!(series["data"][0]["dimensionMap"]["image"], "nginx");
+    assert_eq!(series["data"][0]["values"], serde_json::json!([1.0]));
+
+    let cases: Vec<(Vec<(&'static str, &'static str)>, Option<&str>, &str, u16)> = vec![
+        (vec![("metricSelector", "m")], None, "application/json", 401),
+        (
+            vec![("metricSelector", "m")],
+            Some("Api-Token wrong"),
+            "application/json",
+            401,
+        ),
+        (
+            vec![("metricSelector", "m")],
+            Some(&auth),
+            "application/xml",
+            406,
+        ),
+        (
+            vec![("metricSelector", "m"), ("bogus", "1")],
+            Some(&auth),
+            "application/json",
+            400,
+        ),
+        (
+            vec![("metricSelector", "m"), ("metricSelector", "m")],
+            Some(&auth),
+            "application/json",
+            400,
+        ),
+        (
+            vec![("resolution", "Inf")],
+            Some(&auth),
+            "application/json",
+            400,
+        ),
+        (
+            vec![("metricSelector", "m"), ("resolution", "inf")],
+            Some(&auth),
+            "application/json",
+            400,
+        ),
+        (
+            vec![("metricSelector", "m"), ("from", "2"), ("to", "1")],
+            Some(&auth),
+            "application/json",
+            400,
+        ),
+        (
+            vec![("metricSelector", "m"), ("from", "yesterday")],
+            Some(&auth),
+            "application/json",
+            400,
+        ),
+        (
+            vec![("metricSelector", "nope")],
+            Some(&auth),
+            "application/json",
+            404,
+        ),
+    ];
+    for (params, a, accept, want) in cases {
+        let r = get(params.clone(), a, accept).await.unwrap();
+        assert_eq!(r.status(), want, "{params:?} {a:?} {accept}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], want, "{body}");
+    }
+    assert_eq!(fake.requests().len(), 11);
+}
