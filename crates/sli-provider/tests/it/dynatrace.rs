@@ -226,7 +226,8 @@ async fn the_fake_is_strict() {
     assert_eq!(series["data"][0]["dimensionMap"]["image"], "nginx");
     assert_eq!(series["data"][0]["values"], serde_json::json!([1.0]));
 
-    let cases: Vec<(Vec<(&'static str, &'static str)>, Option<&str>, &str, u16)> = vec![
+    type Params = Vec<(&'static str, &'static str)>;
+    let cases: Vec<(Params, Option<&str>, &str, u16)> = vec![
         (vec![("metricSelector", "m")], None, "application/json", 401),
         (
             vec![("metricSelector", "m")],
