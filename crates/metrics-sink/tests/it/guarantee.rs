@@ -59,7 +59,6 @@ async fn every_dynatrace_scenario_accounts_for_every_metric() {
             .unwrap()
             .push(&snapshot(ALPINE_IMAGE, &ALPINE))
             .await;
-        eprintln!("{name}: {result:?}");
         assert_accounted(&dynatrace_names(), &result);
         // What the fake stored is exactly what was acknowledged.
         if let Ok(r) = &result {
