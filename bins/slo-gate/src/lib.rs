@@ -62,7 +62,13 @@ impl From<OutputFormat> for Format {
 /// Exit codes: 0 pass (or warning), 1 fail (or warning with --fail-on-warning), 2 usage or
 /// input error, 3 a metrics backend failed.
 #[derive(Debug, Parser)]
-#[command(name = "slo-gate", version, about, long_about = None)]
+#[command(
+    name = "slo-gate",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 pass (or warning), 1 fail (or warning with --fail-on-warning), 2 usage or input error, 3 a metrics backend failed."
+)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["report", "sli_values", "provider"])))]
 pub struct Cli {
     /// Keptn slo.yaml. A missing or empty file is an error unless --allow-missing-slo.

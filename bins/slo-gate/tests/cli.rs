@@ -740,3 +740,40 @@ fn dynatrace_token_needs_https_off_loopback() {
         .stderr(predicate::str::contains("plain http"))
         .stderr(predicate::str::contains("VERYSECRETPART").not());
 }
+
+#[test]
+fn help_lists_every_flag() {
+    let out = gate().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--slo",
+        "--report",
+        "--sli-values",
+        "--sli ",
+        "--provider",
+        "--severity",
+        "--unique",
+        "--fixable-only",
+        "--ignore-file",
+        "--baseline",
+        "--prometheus-url",
+        "--dynatrace-url",
+        "--dynatrace-token",
+        "--dynatrace-token-file",
+        "--from",
+        "--to",
+        "--timeframe",
+        "--allow-insecure-http",
+        "--history",
+        "--record",
+        "--format",
+        "--fail-on-warning",
+        "--allow-missing-slo",
+        "--verbose",
+        "--quiet",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from --help");
+    }
+    insta::assert_snapshot!("help", text);
+}
