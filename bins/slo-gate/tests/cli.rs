@@ -388,6 +388,24 @@ fn missing_or_empty_slo_fails_closed() {
 }
 
 #[test]
+fn comments_only_slo_is_evaluated_and_errors() {
+    // Only a 0-byte file counts as "no SLO file" (lighthouse); comments evaluate to `errored`.
+    let dir = tempfile::tempdir().unwrap();
+    let slo = dir.path().join("slo.yaml");
+    std::fs::write(&slo, "# only a comment\n\n").unwrap();
+    gate()
+        .arg("--slo")
+        .arg(&slo)
+        .arg("--report")
+        .arg(report("alpine-3.10-image.json"))
+        .arg("--allow-missing-slo")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("no target score defined"))
+        .stderr(predicate::str::contains("status errored"));
+}
+
+#[test]
 fn malformed_inputs_exit_2_with_position() {
     gate()
         .arg("--slo")
