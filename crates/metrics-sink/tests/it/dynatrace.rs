@@ -309,3 +309,49 @@ async fn the_query_endpoint_reads_back_what_was_ingested() {
     assert_eq!(v["result"][0]["data"][0]["values"][0], 6.0);
     assert_eq!(v["result"][0]["data"][0]["dimensionMap"]["tag"], "3.14");
 }
+
+#[tokio::test]
+async fn the_fake_answers_bad_lines_like_the_api() {
+    let fake = FakeDynatrace::start();
+    let client = reqwest::Client::new();
+    let post = |body: &'static str, ct: &'static str| {
+        client
+            .post(format!("{}/api/v2/metrics/ingest", fake.url()))
+            .header("Authorization", format!("Api-Token {TOKEN}"))
+            .header("Content-Type", ct)
+            .body(body)
+            .send()
+    };
+    let resp = post(
+        "trivy.vulnerabilities.HIGH,image=\"a\" 1\n1bad.key 2\na.b.c,Upper=\"x\" 3\n",
+        "text/plain; charset=utf-8",
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 400);
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["linesOk"], 1);
+    assert_eq!(v["linesInvalid"], 2);
+    assert_eq!(v["warnings"], serde_json::Value::Null);
+    assert_eq!(v["error"]["code"], 400);
+    assert_eq!(v["error"]["message"], "2 invalid lines");
+    assert_eq!(v["error"]["invalidLines"][0]["line"], 2);
+    assert_eq!(v["error"]["invalidLines"][1]["line"], 3);
+    assert!(
+        v["error"]["invalidLines"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Upper")
+    );
+    let resp = post("a.b.c 1\n", "application/json").await.unwrap();
+    assert_eq!(resp.status(), 415);
+    let resp = client
+        .post(format!("{}/api/v2/metrics/ingest", fake.url()))
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body("a.b.c 1\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(fake.lines(), ["trivy.vulnerabilities.HIGH,image=\"a\" 1"]);
+}
