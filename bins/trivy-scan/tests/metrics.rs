@@ -355,3 +355,52 @@ fn fan_out_reports_every_sink_and_one_failure_does_not_stop_the_others() {
     assert_eq!(otlp.received().len(), 1);
     assert_eq!(pg.series("trivy_image_vulnerabilities").unwrap().len(), 5);
 }
+
+#[test]
+fn slow_and_unreachable_backends_are_bounded_by_the_timeouts() {
+    let dt = FakeDynatrace::start();
+    dt.set_fallback(Reply::Delay(std::time::Duration::from_secs(10)));
+    let start = std::time::Instant::now();
+    let out = trivy_scan()
+        .args([
+            "--sink",
+            "dynatrace",
+            "--metrics-required",
+            "--metrics-timeout",
+            "500ms",
+            "--retries",
+            "0",
+        ])
+        .arg("--dynatrace-url")
+        .arg(dt.url())
+        .env("METRICS_API_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(8),
+        "took {:?}",
+        start.elapsed()
+    );
+
+    let refused = test_support::net::refused_addr();
+    let out = trivy_scan()
+        .args([
+            "--sink",
+            "pushgateway",
+            "--metrics-required",
+            "--retries",
+            "0",
+        ])
+        .arg("--pushgateway-url")
+        .arg(format!("http://{refused}"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("could not connect") && err.contains("not sent: trivy_image_vulnerabilities"),
+        "{err}"
+    );
+}
