@@ -319,7 +319,14 @@ impl Cli {
             Some(buf) => Box::new(buf.clone()),
             None => Box::new(std::io::stdout()),
         };
-        let (fanout, _auto_dynatrace) = self.sinks.build(env, writer).map_err(Failure::usage)?;
+        let stdout_format = match self.format {
+            Format::Text => metrics_sink::StdoutFormat::Text,
+            Format::Json => metrics_sink::StdoutFormat::JsonLines,
+        };
+        let (fanout, _auto_dynatrace) = self
+            .sinks
+            .build(env, writer, stdout_format)
+            .map_err(Failure::usage)?;
         let no_backend = fanout.names().iter().all(|n| *n == "stdout");
         Ok(Sinks {
             fanout,

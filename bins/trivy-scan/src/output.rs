@@ -171,9 +171,18 @@ impl Output {
     pub(crate) fn flush(self) -> Result<(), Failure> {
         if self.format == Format::Json {
             let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &Value::Object(self.json))
-                .map_err(|e| Failure::external(format!("cannot write the JSON output: {e}")))?;
-            let _ = writeln!(out);
+            let written = serde_json::to_writer_pretty(&mut out, &Value::Object(self.json))
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out));
+            match written {
+                // A reader that stops early (`| head`) is not an error (ripgrep does the same).
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(Failure::external(format!(
+                        "cannot write the JSON output: {e}"
+                    )));
+                }
+                _ => {}
+            }
         }
         Ok(())
     }

@@ -168,6 +168,7 @@ impl SinkArgs {
         &self,
         env: impl Fn(&str) -> Option<String>,
         stdout: Box<dyn Write + Send>,
+        stdout_format: StdoutFormat,
     ) -> Result<(FanOut, bool), String> {
         let named = |k: SinkKind| self.sink.contains(&k);
         let http = HttpConfig {
@@ -179,7 +180,7 @@ impl SinkArgs {
         let mut fanout = FanOut::new();
 
         if named(SinkKind::Stdout) {
-            fanout.add(Box::new(StdoutSink::to_writer(StdoutFormat::Text, stdout)));
+            fanout.add(Box::new(StdoutSink::to_writer(stdout_format, stdout)));
         }
 
         let dt_url =
@@ -370,7 +371,7 @@ mod tests {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(Vec<&'static str>, bool), String> {
         parse(args)
-            .build(env, Box::new(std::io::sink()))
+            .build(env, Box::new(std::io::sink()), StdoutFormat::Text)
             .map(|(f, auto)| (f.names(), auto))
     }
 
@@ -513,13 +514,15 @@ mod tests {
             a.dynatrace_token().unwrap().unwrap().expose_secret(),
             "dt0c01.FILE.SECRETMARK"
         );
-        let (fanout, _) = a.build(no_env, Box::new(std::io::sink())).unwrap();
+        let (fanout, _) = a
+            .build(no_env, Box::new(std::io::sink()), StdoutFormat::Text)
+            .unwrap();
         let shown = format!("{a:?} {fanout:?}");
         assert!(!shown.contains("SECRETMARK"), "{shown}");
         let missing = parse(&["--dynatrace-token-file", "/nonexistent/token"]);
         assert!(
             missing
-                .build(no_env, Box::new(std::io::sink()))
+                .build(no_env, Box::new(std::io::sink()), StdoutFormat::Text)
                 .unwrap_err()
                 .contains("cannot read")
         );

@@ -5,7 +5,9 @@ mod endpoint;
 mod retry;
 
 pub use endpoint::{EndpointError, EndpointRules, is_loopback, parse_endpoint, redact_url};
-pub use retry::{HttpError, RetryPolicy, excerpt, is_retryable_status, retry_after, send_with_retry};
+pub use retry::{
+    HttpError, RetryPolicy, excerpt, is_retryable_status, retry_after, send_with_retry,
+};
 
 use std::time::Duration;
 
@@ -52,7 +54,10 @@ impl HttpConfig {
 ///
 /// # Errors
 /// When the secret holds characters not allowed in a header (newlines, control characters).
-pub fn secret_header(prefix: &str, secret: &str) -> Result<reqwest::header::HeaderValue, HttpError> {
+pub fn secret_header(
+    prefix: &str,
+    secret: &str,
+) -> Result<reqwest::header::HeaderValue, HttpError> {
     let mut value = reqwest::header::HeaderValue::from_str(&format!("{prefix}{secret}"))
         .map_err(|_| HttpError::InvalidToken)?;
     value.set_sensitive(true);

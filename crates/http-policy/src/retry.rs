@@ -292,7 +292,10 @@ mod tests {
             .await
             .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("502") && msg.contains("3 attempts") && msg.contains("upstream down"), "{msg}");
+        assert!(
+            msg.contains("502") && msg.contains("3 attempts") && msg.contains("upstream down"),
+            "{msg}"
+        );
     }
 
     #[tokio::test]
@@ -305,7 +308,10 @@ mod tests {
         let err = send_with_retry(&fast(2), &url, || client.get(&url))
             .await
             .unwrap_err();
-        assert!(matches!(err, HttpError::Transport { attempts: 2, .. }), "{err}");
+        assert!(
+            matches!(err, HttpError::Transport { attempts: 2, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("could not connect"), "{err}");
     }
 

@@ -79,6 +79,22 @@ pub struct Metric {
     pub attributes: BTreeMap<&'static str, String>,
 }
 
+impl Metric {
+    /// A readable identity for messages: `trivy.image.vulnerabilities{vulnerability.severity="CRITICAL"}`.
+    #[must_use]
+    pub fn identity(&self) -> String {
+        if self.attributes.is_empty() {
+            return self.name.to_owned();
+        }
+        let attrs: Vec<String> = self
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect();
+        format!("{}{{{}}}", self.name, attrs.join(","))
+    }
+}
+
 /// Everything one scan publishes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {

@@ -86,7 +86,13 @@ impl MetricsSink for StdoutSink {
 
     async fn push(&self, snapshot: &Snapshot) -> Result<PushReport, SinkError> {
         let text = Self::render(self.format, snapshot);
-        let names = || snapshot.metrics.iter().map(|m| m.name.to_owned()).collect();
+        let names = || {
+            snapshot
+                .metrics
+                .iter()
+                .map(crate::Metric::identity)
+                .collect()
+        };
         let mut out = self.out.lock().map_err(|_| SinkError {
             sink: "stdout",
             kind: SinkErrorKind::Io,

@@ -126,11 +126,17 @@ impl Registry {
     /// # Errors
     /// When skopeo is missing or the push fails.
     pub fn push_fixture_image(&self) -> Result<String, String> {
-        let skopeo = find_program("skopeo")
-            .ok_or("skopeo is not installed: `apt-get install skopeo` (the README's test command does)")?;
+        let skopeo = find_program("skopeo").ok_or(
+            "skopeo is not installed: `apt-get install skopeo` (the README's test command does)",
+        )?;
         let reference = format!("{}/{FIXTURE_IMAGE}", self.host());
         let out = Command::new(skopeo)
-            .args(["copy", "--quiet", "--insecure-policy", "--dest-tls-verify=false"])
+            .args([
+                "copy",
+                "--quiet",
+                "--insecure-policy",
+                "--dest-tls-verify=false",
+            ])
             .arg(format!("docker-archive:{}", fixture_image_tar().display()))
             .arg(format!("docker://{reference}"))
             .output()
