@@ -1,18 +1,13 @@
 //! End-to-end tests of the `slo-gate` binary.
 #![allow(missing_docs, clippy::print_stderr)]
 
-// Until test-support exports it (`pub mod dynatrace_query;`), include the fake directly.
-#[path = "../../../crates/test-support/src/dynatrace_query.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod dynatrace_query;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use dynatrace_query::{Answer, DynatraceQueryFake};
 use predicates::prelude::*;
 use serde_json::Value;
+use test_support::dynatrace_query::{Answer, DynatraceQueryFake};
 use test_support::fixtures::report;
 use test_support::prometheus::{Prometheus, Pushgateway};
 

@@ -511,6 +511,21 @@ fn a_missing_or_broken_slo_fails_before_any_scan() {
         .unwrap();
     assert_usage_error(&out, "slo.yaml");
     assert_usage_error(&out, "line");
+    // Lighthouse would fail the evaluation on an unusable criterion; a gate refuses the file.
+    let bad_criterion = write(
+        dir.path(),
+        "criterion.yaml",
+        "objectives:\n  - sli: vulnerabilities_critical\n    pass:\n      - criteria: [\"<<5\"]\n",
+    );
+    let out = trivy_scan()
+        .args(["nginx:1", "--trivy-bin"])
+        .arg(&bin)
+        .arg("--slo")
+        .arg(&bad_criterion)
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "criterion `<<5`");
+    assert!(!stderr(&out).contains("must not run"));
     // Empty SLO: an error unless the user accepts lighthouse's silent pass.
     let empty = write(dir.path(), "empty.yaml", "");
     let out = trivy_scan()

@@ -175,8 +175,20 @@ pub fn load_slo(
                 path: path.to_owned(),
                 error,
             })?;
+            // A gate fails closed: what lighthouse would turn into a failed or silently
+            // skipped evaluation (unparseable criteria, negative weights) is an input error
+            // here. Unknown keys stay warnings, as lighthouse ignores them.
             for w in &slo.warnings {
                 tracing::warn!(path, "{w}");
+            }
+            if !slo.gate_errors.is_empty() {
+                return Err(GateError::Slo {
+                    path: path.to_owned(),
+                    error: slo_eval::ParseError {
+                        kind: slo_eval::ParseErrorKind::Invalid,
+                        problems: slo.gate_errors,
+                    },
+                });
             }
             Ok(Some(slo))
         }

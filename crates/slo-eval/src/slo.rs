@@ -28,9 +28,14 @@ pub struct Slo {
     pub total_score: Option<TotalScore>,
     /// The raw file text (becomes `sloFileContent`, base64).
     pub raw: String,
-    /// Things lighthouse accepts silently but a user likely did not mean: unknown keys,
-    /// unusable criteria. [`parse_slo_strict`] turns them into errors.
+    /// Things lighthouse accepts silently but a user likely did not mean: unknown keys.
+    /// [`parse_slo_strict`] turns them into errors.
     pub warnings: Vec<Problem>,
+    /// Things lighthouse accepts but that make a verdict meaningless: criteria it cannot use
+    /// (it fails the evaluation, or silently drops warning criteria) and negative weights.
+    /// Lighthouse-exact evaluation keeps going; a gate that fails closed refuses the file
+    /// (slo-gate and trivy-scan exit 2). [`parse_slo_strict`] turns them into errors.
+    pub gate_errors: Vec<Problem>,
 }
 
 /// The `comparison` block after defaults.
@@ -175,6 +180,7 @@ pub fn parse_slo(yaml: &str) -> Result<Slo, ParseError> {
     // Report in file order, whatever order the decoder visited things in.
     d.errors.sort_by_key(|p| (p.line, p.column));
     d.warnings.sort_by_key(|p| (p.line, p.column));
+    d.gate_errors.sort_by_key(|p| (p.line, p.column));
     if !d.errors.is_empty() {
         return Err(ParseError::new(ParseErrorKind::Invalid, d.errors));
     }
@@ -182,6 +188,7 @@ pub fn parse_slo(yaml: &str) -> Result<Slo, ParseError> {
         slo.comparison = Comparison::default();
     }
     slo.warnings = d.warnings;
+    slo.gate_errors = d.gate_errors;
     Ok(slo)
 }
 
@@ -192,10 +199,12 @@ pub fn parse_slo(yaml: &str) -> Result<Slo, ParseError> {
 /// As [`parse_slo`], plus the warnings.
 pub fn parse_slo_strict(yaml: &str) -> Result<Slo, ParseError> {
     let slo = parse_slo(yaml)?;
-    if slo.warnings.is_empty() {
+    if slo.warnings.is_empty() && slo.gate_errors.is_empty() {
         Ok(slo)
     } else {
-        Err(ParseError::new(ParseErrorKind::Invalid, slo.warnings))
+        let mut all = [slo.warnings, slo.gate_errors].concat();
+        all.sort_by_key(|p| (p.line, p.column));
+        Err(ParseError::new(ParseErrorKind::Invalid, all))
     }
 }
 
@@ -236,6 +245,7 @@ pub fn parse_sli(yaml: &str) -> Result<SliFile, ParseError> {
 struct Decoder {
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
+    gate_errors: Vec<Problem>,
 }
 
 /// yaml.v3 `isMerge`: an untagged plain `<<`.
@@ -588,7 +598,19 @@ impl Decoder {
             match k.as_str() {
                 "sli" => self.string(v, &p, &mut o.sli),
                 "displayName" => self.string(v, &p, &mut o.display_name),
-                "weight" => self.int(v, &p, &mut o.weight),
+                "weight" => {
+                    self.int(v, &p, &mut o.weight);
+                    if o.weight < 0 {
+                        self.gate_errors.push(Problem::new(
+                            v.pos.line,
+                            v.pos.column,
+                            format!(
+                                "{p}: negative weight {}; lighthouse would let this objective lower the maximum score",
+                                o.weight
+                            ),
+                        ));
+                    }
+                }
                 "key_sli" => self.bool(v, &p, &mut o.key_sli),
                 list => {
                     let is_pass = list == "pass";
@@ -615,7 +637,7 @@ impl Decoder {
             } else {
                 "lighthouse silently ignores this objective's warning criteria"
             };
-            self.warnings.push(Problem::new(
+            self.gate_errors.push(Problem::new(
                 line,
                 column,
                 format!(

@@ -5,6 +5,7 @@
 #![allow(missing_docs, clippy::print_stderr)]
 
 pub mod dynatrace;
+pub mod dynatrace_query;
 pub mod fixtures;
 pub mod keptn;
 pub mod net;

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use sli_provider::dynatrace::DynatraceProvider;
 use sli_provider::{QueryContext, Window};
 
-use crate::dynatrace_query::{Answer, DynatraceQueryFake};
+use test_support::dynatrace_query::{Answer, DynatraceQueryFake};
 
 const TOKEN: &str = "dt0c01.TESTTOKEN.SECRETPART";
 

@@ -4,10 +4,6 @@
 
 // Until test-support exports it (`pub mod dynatrace_query;`), include the fake directly.
 #[cfg(feature = "dynatrace")]
-#[path = "../../../test-support/src/dynatrace_query.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod dynatrace_query;
-
 #[cfg(feature = "dynatrace")]
 mod dynatrace;
 #[cfg(feature = "prometheus")]

@@ -227,22 +227,27 @@ fn unknown_keys_are_ignored_with_a_warning_and_rejected_when_strict() {
 }
 
 #[test]
-fn unusable_criteria_are_warnings_with_positions() {
+fn unusable_criteria_and_negative_weights_are_gate_errors_with_positions() {
     let src = "objectives:\n  - sli: m\n    pass:\n      - criteria:\n          - \"=<10\"\n    warning:\n      - criteria: [\"5\"]\n";
     let s = slo(src);
-    assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
-    assert_eq!((s.warnings[0].line, s.warnings[0].column), (5, 13));
+    assert_eq!(s.gate_errors.len(), 2, "{:?}", s.gate_errors);
+    assert_eq!((s.gate_errors[0].line, s.gate_errors[0].column), (5, 13));
     assert!(
-        s.warnings[0].message.contains(
+        s.gate_errors[0].message.contains(
             "could not parse criteria target value; lighthouse fails the whole evaluation"
         )
     );
     assert!(
-        s.warnings[1]
+        s.gate_errors[1]
             .message
             .contains("invalid criteria string; lighthouse silently ignores")
     );
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     assert!(parse_slo_strict(src).is_err());
+    let s = slo("objectives:\n  - sli: m\n    weight: -2\n");
+    assert_eq!(s.gate_errors.len(), 1, "{:?}", s.gate_errors);
+    assert_eq!((s.gate_errors[0].line, s.gate_errors[0].column), (3, 13));
+    assert!(s.gate_errors[0].message.contains("negative weight -2"));
 }
 
 #[test]
@@ -250,7 +255,7 @@ fn underscored_numbers_in_criteria_parse() {
     let s = slo(
         "objectives:\n  - sli: m\n    pass:\n      - criteria: [\"<=1_000\"]\ntotal_score: {pass: \"90%\"}\n",
     );
-    assert!(s.warnings.is_empty());
+    assert!(s.warnings.is_empty() && s.gate_errors.is_empty());
     let d = eval(&s, &[ok("m", 999.0)]);
     assert_eq!(
         results(&d)[0].pass_targets.as_ref().unwrap()[0].target_value,
