@@ -606,6 +606,23 @@ impl<R: Read> Lexer<R> {
                             self.opt_string_into(&mut name, "`ArtifactName` to be a string")?;
                             w.artifact_name = name;
                         }
+                        TopKey::Trivy => {
+                            if self.open("`Trivy` to be an object", b'{')?.is_some() {
+                                let mut first = true;
+                                while self.next_key_raw(&mut first, true)? {
+                                    if self.key == b"Version" {
+                                        let mut v = None;
+                                        self.opt_string_into(
+                                            &mut v,
+                                            "`Trivy.Version` to be a string",
+                                        )?;
+                                        w.trivy_version = v;
+                                    } else {
+                                        self.skip_value()?;
+                                    }
+                                }
+                            }
+                        }
                         TopKey::Other => self.skip_value()?,
                     }
                 }

@@ -45,6 +45,9 @@ pub struct RuleUse {
 pub struct Summary {
     /// The report's `ArtifactName`, when present (SchemaVersion 2 reports).
     pub artifact_name: Option<String>,
+    /// The version of trivy that wrote the report (`Trivy.Version`, written by recent trivy
+    /// releases), so a caller need not run `trivy version` for it.
+    pub trivy_version: Option<String>,
     /// Counted findings per severity, all five.
     pub counts: SeverityCounts,
     /// Number of counted findings (sum of `counts`).

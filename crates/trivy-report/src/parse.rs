@@ -34,6 +34,7 @@ pub(crate) struct Walk<'o, 'f> {
     pending: Vec<(Finding, bool)>,
     pub(crate) target_seen: bool,
     pub(crate) artifact_name: Option<String>,
+    pub(crate) trivy_version: Option<String>,
 }
 
 impl<'o, 'f> Walk<'o, 'f> {
@@ -66,6 +67,7 @@ impl<'o, 'f> Walk<'o, 'f> {
             pending: Vec::new(),
             target_seen: false,
             artifact_name: None,
+            trivy_version: None,
         }
     }
 
@@ -118,6 +120,7 @@ impl<'o, 'f> Walk<'o, 'f> {
         };
         Summary {
             artifact_name: self.artifact_name,
+            trivy_version: self.trivy_version,
             counts: self.counts,
             findings: self.findings,
             suppressed,
@@ -265,6 +268,7 @@ impl<K: FieldKey> Visitor<'_> for KeySeed<K> {
 pub(crate) enum TopKey {
     Results,
     ArtifactName,
+    Trivy,
     Other,
 }
 impl FieldKey for TopKey {
@@ -272,6 +276,7 @@ impl FieldKey for TopKey {
         match b {
             b"Results" => Self::Results,
             b"ArtifactName" => Self::ArtifactName,
+            b"Trivy" => Self::Trivy,
             _ => Self::Other,
         }
     }
@@ -459,6 +464,17 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_, '_> {
                 TopKey::Results => map.next_value_seed(ResultsSeed(&mut *self.0))?,
                 TopKey::ArtifactName => {
                     self.0.artifact_name = map.next_value::<Option<String>>()?;
+                }
+                TopKey::Trivy => {
+                    #[derive(serde::Deserialize)]
+                    struct TrivyInfo {
+                        #[serde(rename = "Version", default)]
+                        version: Option<String>,
+                    }
+                    self.0.trivy_version = map
+                        .next_value::<Option<TrivyInfo>>()?
+                        .and_then(|t| t.version)
+                        .filter(|v| !v.is_empty());
                 }
                 TopKey::Other => {
                     map.next_value::<IgnoredAny>()?;

@@ -263,6 +263,40 @@ fn epoch() -> jiff::Timestamp {
     jiff::Timestamp::UNIX_EPOCH
 }
 
+/// trivy's default cache directory: `$TRIVY_CACHE_DIR`, else `$XDG_CACHE_HOME/trivy`, else
+/// `$HOME/.cache/trivy` (as trivy resolves `--cache-dir`).
+#[must_use]
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    non_empty("TRIVY_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| non_empty("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("trivy")))
+        .or_else(|| non_empty("HOME").map(|h| PathBuf::from(h).join(".cache/trivy")))
+}
+
+/// Reads the vulnerability DB metadata (`CACHE/db/metadata.json`) directly, without starting
+/// trivy: the same data `trivy version --format json` prints under `VulnerabilityDB`, for the
+/// cache a scan with the same `--cache-dir` uses (`None` = [`default_cache_dir`]).
+/// `Ok(None)` when there is no DB in that cache.
+///
+/// # Errors
+/// [`RunError::Io`] when the file exists but cannot be read, [`RunError::Output`] when it is
+/// not trivy's metadata JSON.
+pub fn cached_db_metadata(cache_dir: Option<&Path>) -> Result<Option<DbMetadata>, RunError> {
+    let Some(dir) = cache_dir.map(Path::to_path_buf).or_else(default_cache_dir) else {
+        return Ok(None);
+    };
+    let path = dir.join("db").join("metadata.json");
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(RunError::Io(e)),
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| RunError::Output(format!("{}: {e}", path.display())))
+}
+
 /// Runs `trivy version --format json` (with `--cache-dir`, so the DB reported is the one a
 /// scan with the same cache would use).
 ///

@@ -254,12 +254,14 @@ fn artifact_name_and_callback() {
         seen.iter().any(|f| f.fixed_version.is_none())
             || seen.iter().all(|f| f.fixed_version.is_some())
     );
+    assert_eq!(s.trivy_version.as_deref(), Some("0.76.0"));
     let legacy = summarize_slice(
         &report_bytes("legacy-array-debian-9-v0.19.json"),
         &CountOptions::default(),
     )
     .unwrap();
     assert_eq!(legacy.artifact_name, None);
+    assert_eq!(legacy.trivy_version, None);
     let spring = summarize_slice(
         &report_bytes("jar-in-debian-image-spring4shell.json"),
         &CountOptions::default(),

@@ -4,7 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use trivy_report::runner::{RunError, ScanTarget, TrivyCommand, version};
+use trivy_report::runner::{RunError, ScanTarget, TrivyCommand, cached_db_metadata, version};
 use trivy_report::{CountOptions, Severity, summarize};
 
 fn real_trivy() -> Option<PathBuf> {
@@ -105,11 +105,21 @@ async fn real_trivy_version_reports_the_cache_db() {
     let db = v.vulnerability_db.expect("fixture DB reported");
     assert_eq!(db.updated_at.to_string(), "2024-01-01T00:00:00Z");
     assert_eq!(db.next_update.to_string(), "2099-12-31T00:00:00Z");
+    // Reading the cache's metadata.json gives the same answer without starting trivy.
+    assert_eq!(
+        cached_db_metadata(Some(cache.path())).unwrap().as_ref(),
+        Some(&db)
+    );
     let empty = tempfile::tempdir().unwrap();
     let v = version(&bin, Some(empty.path()), Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(v.vulnerability_db, None);
+    assert_eq!(cached_db_metadata(Some(empty.path())).unwrap(), None);
+    std::fs::create_dir(empty.path().join("db")).unwrap();
+    std::fs::write(empty.path().join("db/metadata.json"), "{}").unwrap();
+    let e = cached_db_metadata(Some(empty.path())).unwrap_err();
+    assert!(matches!(e, RunError::Output(_)), "{e:?}");
 }
 
 #[tokio::test]
