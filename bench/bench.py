@@ -215,10 +215,18 @@ def main():
         print(f"wrapper overhead: {args.wrapper_runs} rounds", flush=True)
         results["wrapper"] = run_rounds({"bare trivy image --input": (bare, (0,)),
                                          "trivy-scan --input": (ours, (0,))}, args.wrapper_runs)
-    # 4. Startup.
+    # 4. Startup: plain spawns (no /usr/bin/time in between), against /bin/true spawned the
+    #    same way, so the harness's own cost is visible.
     if args.trivy_scan:
-        walls = [measure([args.trivy_scan, "--help"])[0] for _ in range(20)]
-        results["help"] = {"wall": walls}
+        def spawn(cmd):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            return time.perf_counter() - t0
+        walls, base = [], []
+        for _ in range(50):
+            walls.append(spawn([args.trivy_scan, "--help"]))
+            base.append(spawn(["/bin/true"]))
+        results["help"] = {"wall": walls, "bin_true": base}
     results["machine"]["load_after"] = os.getloadavg()[0]
 
     with open(os.path.join(args.out, "results.json"), "w") as f:
@@ -287,7 +295,7 @@ def write_markdown(r, args):
         checks.append(("trivy-scan --input within 5% of bare trivy (median wall, %)", x, x <= 5))
     if "help" in r:
         x = med(r["help"]["wall"]) * 1000
-        checks.append(("trivy-scan --help under 10 ms (ms, incl. process spawn)", x, x < 10))
+        checks.append(("trivy-scan --help under 10 ms (median ms, whole process incl. spawn)", x, x < 10))
     L.append("| target | measured | verdict |")
     L.append("| --- | ---: | --- |")
     for name, val, ok in checks:
@@ -311,9 +319,10 @@ def write_markdown(r, args):
             L.append(f"| {name} | {fmt_s(med(v['wall']))} | {fmt_s(min(v['wall']))} | {fmt_s(max(v['wall']))} | {med(v['rss']) / 1024:.1f} |")
     if "help" in r:
         h = r["help"]["wall"]
+        t = r["help"].get("bin_true", [])
         L.append("")
-        L.append(f"`trivy-scan --help`: median {med(h) * 1000:.1f} ms, min {min(h) * 1000:.1f} ms over {len(h)} runs "
-                 "(wall time of the whole process, measured from python including /usr/bin/time).")
+        L.append(f"`trivy-scan --help`: median {med(h) * 1000:.1f} ms, min {min(h) * 1000:.1f} ms over {len(h)} spawns "
+                 f"from python; `/bin/true` spawned the same way: median {med(t) * 1000:.1f} ms, min {min(t) * 1000:.1f} ms.")
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(L) + "\n")
 
