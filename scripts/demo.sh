@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh demo
 export PATH="$(python3 -m site --user-base 2>/dev/null)/bin:$PATH"
 
-cargo build --quiet --release -p trivy-scan
+cargo build --quiet -p trivy-scan
 
 # trivy needs a writable cache dir; copy the bundled DB into a fresh one.
 cache="$(mktemp -d)"
@@ -15,7 +15,7 @@ mkdir -p "$cache/db"
 cp tests/fixtures/trivy-db/trivy.db tests/fixtures/trivy-db/metadata.json "$cache/db/"
 
 set +e
-./target/release/trivy-scan fixture/alpine-vulnerable:3.14 \
+./target/debug/trivy-scan fixture/alpine-vulnerable:3.14 \
   --input tests/fixtures/images/alpine-3.14-vulnerable.docker.tar \
   --offline --cache-dir "$cache" \
   --sink stdout \

@@ -162,7 +162,7 @@ impl Output {
         if let Some(g) = gate {
             if self.format == Format::Text {
                 let mut out = std::io::stdout().lock();
-                let _ = write!(out, "{}", g.rendered);
+                let _ = write!(out, "\n{}", g.rendered);
             }
             self.json.insert("gate".into(), g.data.clone());
         }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use cli_support::Failure;
-use trivy_report::runner::{self, RunError, TrivyVersion};
+use trivy_report::runner::{self, DbMetadata, RunError, TrivyCommand, TrivyVersion};
 use trivy_report::{FindingKeys, Summary, summarize};
 
 use crate::cli::{Plan, Source};
@@ -29,12 +29,12 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
     let (summary, trivy) = match &plan.source {
         Source::Report(path) => (read_report(path.as_deref(), plan)?, None),
         Source::Trivy(cmd) => {
-            let version =
-                runner::version(&cmd.bin, cmd.cache_dir.as_deref(), Duration::from_secs(60))
-                    .await
-                    .map_err(|e| trivy_failure(&e))?;
-            if let Some(max) = plan.max_db_age {
-                check_db_age(&version, max)?;
+            let cache = cmd.cache_dir.as_deref();
+            // Offline, the DB cannot change during the scan: refuse a stale one before
+            // spending minutes on it.
+            if let (Some(max), true) = (plan.max_db_age, cmd.offline) {
+                let db = runner::cached_db_metadata(cache).map_err(|e| trivy_failure(&e))?;
+                check_db_age(db.as_ref(), max)?;
             }
             let report = cmd.run().await.map_err(|e| trivy_failure(&e))?;
             let path = report.path();
@@ -48,6 +48,10 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
             let summary = summarize(BufReader::new(file), &plan.count).map_err(|e| {
                 Failure::external(format!("trivy wrote a report that cannot be read: {e}"))
             })?;
+            let version = trivy_version(cmd, &summary).await?;
+            if let Some(max) = plan.max_db_age {
+                check_db_age(version.vulnerability_db.as_ref(), max)?;
+            }
             (summary, Some(version))
         }
     };
@@ -89,8 +93,26 @@ fn read_report(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
     })
 }
 
-fn check_db_age(version: &TrivyVersion, max: Duration) -> Result<(), Failure> {
-    let Some(db) = &version.vulnerability_db else {
+/// The version of trivy and of the DB the scan used, without a second trivy process (which
+/// would cost more than the wrapper's whole budget on a small image): the version from the
+/// report's `Trivy.Version`, the DB from the cache's `db/metadata.json`, the very file
+/// `trivy version --format json` reads. Reports of old trivy releases carry no version; only
+/// then is `trivy version` asked.
+async fn trivy_version(cmd: &TrivyCommand, summary: &Summary) -> Result<TrivyVersion, Failure> {
+    let cache = cmd.cache_dir.as_deref();
+    match &summary.trivy_version {
+        Some(version) => Ok(TrivyVersion {
+            version: version.clone(),
+            vulnerability_db: runner::cached_db_metadata(cache).map_err(|e| trivy_failure(&e))?,
+        }),
+        None => runner::version(&cmd.bin, cache, Duration::from_secs(60))
+            .await
+            .map_err(|e| trivy_failure(&e)),
+    }
+}
+
+fn check_db_age(db: Option<&DbMetadata>, max: Duration) -> Result<(), Failure> {
+    let Some(db) = db else {
         return Err(Failure::external(
             "--max-db-age is set but trivy reports no vulnerability DB in its cache; download it first (trivy image --download-db-only) or point --cache-dir at it",
         ));

@@ -546,3 +546,55 @@ fn a_missing_or_broken_slo_fails_before_any_scan() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn ignore_file_suppresses_counts_and_says_how_many_per_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let ignore = write(
+        dir.path(),
+        ".trivyignore",
+        "# accepted until the base image moves\nCVE-2021-3711\nCVE-2021-33503 exp:2020-01-01\n",
+    );
+    let out = trivy_scan()
+        .args(["--format", "json", "--report"])
+        .arg(report("generated-0.76-image-alpine-3.14.json"))
+        .arg("--ignore-file")
+        .arg(&ignore)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_eq!(v["counts"]["CRITICAL"], 4, "{v:#}");
+    assert_eq!(
+        v["counts"]["HIGH"], 9,
+        "the expired rule must not apply: {v:#}"
+    );
+    assert_eq!(v["total"], 27);
+    let rules = v["ignored"]["rules"].as_array().unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["rule"].as_str().unwrap().contains("CVE-2021-3711") && r["suppressed"] == 2),
+        "{v:#}"
+    );
+    assert!(
+        v["ignored"]["expired_rules"]
+            .to_string()
+            .contains("CVE-2021-33503"),
+        "{v:#}"
+    );
+    // Text mode says it too.
+    let out = trivy_scan()
+        .arg("--report")
+        .arg(report("generated-0.76-image-alpine-3.14.json"))
+        .arg("--ignore-file")
+        .arg(&ignore)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("Ignored 2 finding(s) by rule") && text.contains("CVE-2021-3711"),
+        "{text}"
+    );
+    assert!(text.contains("expired"), "{text}");
+}
