@@ -374,7 +374,7 @@ mod bad_input {
                 "objectives:\n  - sli: vulnerabilities_critical\n    pass: \"<=0\"\ntotal_score:\n  pass: \"90%\"\n",
                 "pass",
             ),
-            ("- just\n- a list\n", "list"),
+            ("- just\n- a list\n", "cannot unmarshal"),
             (
                 "objectives:\n  - sli: vulnerabilities_critical\n    weight: 99999999999999999999999\ntotal_score:\n  pass: \"90%\"\n",
                 "weight",

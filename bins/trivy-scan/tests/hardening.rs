@@ -429,9 +429,14 @@ mod bad_input {
                 .arg(odd));
             assert_eq!(r.code, Some(0), "{r:#?}");
             let argv = std::fs::read_to_string(&log).unwrap();
+            // The scan's argument vector ends with `--` and the reference, verbatim.
             let args: Vec<&str> = argv.lines().collect();
-            assert_eq!(args.last(), Some(&odd), "{argv}");
-            assert_eq!(args[args.len() - 2], "--", "{argv}");
+            let at = args
+                .iter()
+                .position(|a| *a == odd)
+                .unwrap_or_else(|| panic!("{argv}"));
+            assert_eq!(args[at - 1], "--", "{argv}");
+            assert_eq!(args[0], "image", "{argv}");
         }
     }
 
@@ -748,7 +753,13 @@ kill -9 $$"#,
     #[test]
     fn trivy_version_probe_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        let bin = fake_trivy(dir.path(), "echo 'Version: not json'; exit 0");
+        // A report without trivy's version (as old releases wrote) makes trivy-scan ask
+        // `trivy version`, which answers garbage.
+        let bin = fake_trivy(
+            dir.path(),
+            r#"if [ "$1" = version ]; then echo 'Version: not json'; exit 0; fi
+for a in "$@"; do case "$a" in --output=*) printf '{"SchemaVersion":2,"ArtifactName":"x","Results":[]}' > "${a#--output=}";; esac; done"#,
+        );
         let r = run(trivy_scan().args(["nginx:1", "--trivy-bin"]).arg(&bin));
         assert_external_error(&r, &["trivy version", "not json"]);
     }
