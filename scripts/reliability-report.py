@@ -66,7 +66,7 @@ CATALOGUE: dict[tuple[str, str], tuple[str, str]] = {
     ("trivy-scan", "secret::token_echoed_by_the_backend_is_not_repeated"):
         ("Dynatrace answers 400 with the request's `Authorization` header echoed in the body", "exit 3, the marker is not printed"),
     ("slo-gate", "secret::token_echoed_by_the_backend_is_not_repeated"):
-        ("Dynatrace answers 400 echoing the `Api-Token` in its body", "exit 3, the marker is not printed"),
+        ("Dynatrace answers 400 echoing the `Api-Token` in its body", "exit 1 or 3; the marker is on neither stdout nor stderr"),
     ("trivy-scan", "bad_input::stdin_closed_early"):
         ("`--report -` with empty stdin, half a report then EOF, stdin = /dev/null", "exit 2, `empty` / `ends early`"),
     ("trivy-scan", "bad_input::unknown_severities"):
