@@ -1,6 +1,5 @@
 //! Building the event's `data` from --data, the name flags, --label and --set.
 
-use std::io::Read;
 use std::path::Path;
 
 use cli_support::Failure;
@@ -11,17 +10,8 @@ use serde_json::{Map, Value};
 /// # Errors
 /// Unreadable file, invalid JSON, or not an object (exit 2).
 pub(crate) fn read_data_file(path: &Path) -> Result<Map<String, Value>, Failure> {
-    let text = if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Failure::usage(format!("cannot read --data from stdin: {e}")))?;
-        s
-    } else {
-        std::fs::read_to_string(path).map_err(|e| {
-            Failure::usage(format!("cannot read --data file {}: {e}", path.display()))
-        })?
-    };
+    let text = cli_support::read_text(path)
+        .map_err(|e| Failure::usage(format!("cannot read --data file {}: {e}", path.display())))?;
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(Failure::usage(format!(

@@ -211,14 +211,13 @@ fn gate_failure(e: &GateError) -> Failure {
 }
 
 fn read_required(path: &Path, what: &str) -> Result<String, Failure> {
-    if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-            .map_err(|e| Failure::usage(format!("cannot read the {what} from stdin: {e}")))?;
-        return Ok(s);
-    }
-    std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("cannot read the {what} {}: {e}", path.display())))
+    let shown = if path == Path::new("-") {
+        "standard input".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    cli_support::read_text(path)
+        .map_err(|e| Failure::usage(format!("cannot read the {what} {shown}: {e}")))
 }
 
 fn parse_time(raw: &str, flag: &str) -> Result<Timestamp, Failure> {

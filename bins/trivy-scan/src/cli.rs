@@ -154,6 +154,9 @@ pub(crate) struct Plan {
     pub(crate) allow_missing_slo: bool,
 }
 
+/// The SLO file's text (`None`: the file does not exist), and the sli.yaml's text and path.
+type GateFiles = (Option<String>, Option<(String, String)>);
+
 /// The metrics sinks to push to.
 #[derive(Debug)]
 pub(crate) struct Sinks {
@@ -280,13 +283,13 @@ impl Cli {
 
     /// Reads and checks the gate's files before anything runs, so a typo in slo.yaml fails in
     /// a second rather than after a ten-minute scan.
-    fn gate_files(&self) -> Result<(Option<String>, Option<(String, String)>), Failure> {
+    fn gate_files(&self) -> Result<GateFiles, Failure> {
         use sli_provider::gate::{GateOptions, load_sli, load_slo};
         let Some(slo) = &self.slo else {
             return Ok((None, None));
         };
         let name = slo.display().to_string();
-        let slo_text = match std::fs::read_to_string(slo) {
+        let slo_text = match cli_support::read_text(slo) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
@@ -303,7 +306,7 @@ impl Cli {
         let sli_text = match &self.sli {
             Some(p) => {
                 let path = p.display().to_string();
-                let text = std::fs::read_to_string(p)
+                let text = cli_support::read_text(p)
                     .map_err(|e| Failure::usage(format!("cannot read the SLI file {path}: {e}")))?;
                 load_sli(&text, &path).map_err(|e| Failure::usage(e.to_string()))?;
                 Some((text, path))

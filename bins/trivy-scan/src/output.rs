@@ -195,7 +195,7 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
                 "sink": o.sink,
                 "status": if r.rejected.is_empty() { "ok" } else { "partial" },
                 "accepted": r.accepted,
-                "rejected": r.rejected.iter().map(|x| json!({"metric": x.metric, "reason": x.reason})).collect::<Vec<_>>(),
+                "rejected": r.rejected.iter().map(|x| json!({"metric": x.metric, "reason": http_policy::scrub(&x.reason)})).collect::<Vec<_>>(),
             });
             if o.sink == "stdout" {
                 v["lines"] = json!(captured);
@@ -205,7 +205,7 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
         Err(e) => json!({
             "sink": o.sink,
             "status": "failed",
-            "error": e.message,
+            "error": http_policy::scrub(&e.message),
             "unsent": e.unsent,
         }),
     }

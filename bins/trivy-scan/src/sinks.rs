@@ -280,7 +280,7 @@ impl SinkArgs {
     /// The token from `--dynatrace-token-file` (trimmed), else `--dynatrace-token`.
     fn dynatrace_token(&self) -> Result<Option<SecretString>, String> {
         if let Some(path) = &self.dynatrace_token_file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let text = cli_support::read_text(path).map_err(|e| {
                 format!("cannot read --dynatrace-token-file {}: {e}", path.display())
             })?;
             let token = text.trim();
@@ -304,7 +304,16 @@ impl SinkArgs {
 /// `warning: metrics push to dynatrace failed: …; not sent: trivy.vulnerabilities.CRITICAL, …`,
 /// or for partial acceptance the rejected metrics with the backend's reasons. Returns true when
 /// any sink failed or rejected a metric.
-pub(crate) fn report_outcomes(outcomes: &[SinkOutcome], err: &mut dyn Write) -> bool {
+pub(crate) fn report_outcomes(outcomes: &[SinkOutcome], out: &mut dyn Write) -> bool {
+    // Written through a buffer and scrubbed: rejection reasons come from the backends, which
+    // may echo a token.
+    let mut buf: Vec<u8> = Vec::new();
+    let failed = write_outcomes(outcomes, &mut buf);
+    let _ = out.write_all(http_policy::scrub(&String::from_utf8_lossy(&buf)).as_bytes());
+    failed
+}
+
+fn write_outcomes(outcomes: &[SinkOutcome], err: &mut dyn Write) -> bool {
     let mut failed = false;
     for o in outcomes {
         match &o.result {

@@ -49,6 +49,39 @@ impl HttpConfig {
     }
 }
 
+/// Secrets this process sends. A server may echo a token back (in an error body, a
+/// "token `x` is invalid" message); every server-supplied text goes through [`excerpt`],
+/// which removes them, so an echoed token never reaches the user's terminal or CI log.
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Remembers `secret` so that [`excerpt`] and [`scrub`] remove it. [`secret_header`] calls
+/// this itself; call it for secrets sent in other ways (a query parameter, a body).
+pub fn register_secret(secret: &str) {
+    // Very short values would redact ordinary words; tokens are long.
+    if secret.len() < 4 {
+        return;
+    }
+    if let Ok(mut s) = SECRETS.lock() {
+        if !s.iter().any(|k| k == secret) {
+            s.push(secret.to_owned());
+        }
+    }
+}
+
+/// `text` with every registered secret replaced by `[REDACTED]`.
+#[must_use]
+pub fn scrub(text: &str) -> String {
+    let mut out = text.to_owned();
+    if let Ok(s) = SECRETS.lock() {
+        for secret in s.iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "[REDACTED]");
+            }
+        }
+    }
+    out
+}
+
 /// Builds a header value that holds a secret: marked sensitive so that reqwest and
 /// hyper never print it, even in their own `Debug` output.
 ///
@@ -58,6 +91,7 @@ pub fn secret_header(
     prefix: &str,
     secret: &str,
 ) -> Result<reqwest::header::HeaderValue, HttpError> {
+    register_secret(secret);
     let mut value = reqwest::header::HeaderValue::from_str(&format!("{prefix}{secret}"))
         .map_err(|_| HttpError::InvalidToken)?;
     value.set_sensitive(true);

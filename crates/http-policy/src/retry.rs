@@ -121,10 +121,12 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
 }
 
-/// A response body cut to one line of at most 1 KiB, for error messages.
+/// A response body cut to one line of at most 1 KiB, for error messages, with every secret
+/// this process sends removed (see [`crate::register_secret`]).
 #[must_use]
 pub fn excerpt(body: &str) -> String {
     const MAX: usize = 1024;
+    let body = crate::scrub(body);
     let one_line: String = body
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -328,6 +330,14 @@ mod tests {
         let p = RetryPolicy::default();
         assert_eq!(p.delay(1, Some(Duration::from_secs(600))), p.max_delay);
         assert!(p.delay(3, None) <= p.max_delay);
+    }
+
+    #[test]
+    fn excerpt_removes_registered_secrets() {
+        let _ = crate::secret_header("Api-Token ", "dt0c01.ECHOED-SECRET").unwrap();
+        let e = excerpt("{\"error\": \"token dt0c01.ECHOED-SECRET is invalid\"}");
+        assert!(!e.contains("ECHOED-SECRET"), "{e}");
+        assert!(e.contains("[REDACTED]"), "{e}");
     }
 
     #[test]

@@ -31,9 +31,53 @@ pub(crate) fn failure(
     SinkError {
         sink,
         kind,
-        message,
+        // Backends echo request parts (headers, tokens) in error bodies.
+        message: http_policy::scrub(&message),
         unsent,
     }
+}
+
+/// The `Content-Type` of a response, for [`is_html`].
+pub(crate) fn content_type(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// True when a response is an HTML page: a proxy or single-sign-on login page answered with
+/// a 2xx instead of the backend. None of the backends answers HTML, so such a "success" must
+/// not count as an acknowledgement.
+pub(crate) fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
+    if content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("html")) {
+        return true;
+    }
+    let start: Vec<u8> = body
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(14)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    start.starts_with(b"<!doctype html") || start.starts_with(b"<html")
+}
+
+/// The failure for an HTML "success" (see [`is_html`]).
+pub(crate) fn html_answer(
+    sink: &'static str,
+    url: &str,
+    status: u16,
+    body: &[u8],
+    unsent: Vec<String>,
+) -> SinkError {
+    failure(
+        sink,
+        SinkErrorKind::Unavailable,
+        format!(
+            "{url} answered HTTP {status} with an HTML page instead of the {sink} API (a proxy or login page?), so nothing was acknowledged: {}",
+            http_policy::excerpt(&String::from_utf8_lossy(body))
+        ),
+        unsent,
+    )
 }
 
 /// Reads a response body, at most 4 MiB (OTLP's recommended response limit), lossy UTF-8 for

@@ -36,7 +36,8 @@ pub struct DynatraceProvider {
 
 #[derive(Debug, Deserialize)]
 struct MetricData {
-    #[serde(default)]
+    // Required: the Metrics API always sends `result`; a 200 without it (a proxy's JSON, a
+    // different API) is a protocol error (exit 3), not "no data".
     result: Vec<SeriesCollection>,
 }
 
@@ -138,7 +139,7 @@ impl DynatraceProvider {
         })?;
         if status == 400 || status == 404 {
             let msg = serde_json::from_str::<ErrorEnvelope>(&body)
-                .map(|e| e.error.message)
+                .map(|e| excerpt(&e.error.message))
                 .unwrap_or_else(|_| excerpt(&body));
             return Ok(Err(format!(
                 "Dynatrace Metrics API returned an error: HTTP {status}: {msg}"

@@ -430,7 +430,7 @@ pub struct GateFiles {
 /// # Errors
 /// [`GateError::Io`] for any other read error.
 pub fn read_optional(path: &Path, action: &'static str) -> Result<Option<String>, GateError> {
-    match std::fs::read_to_string(path) {
+    match read_bounded(path) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(GateError::Io {
@@ -441,8 +441,35 @@ pub fn read_optional(path: &Path, action: &'static str) -> Result<Option<String>
     }
 }
 
+/// The largest SLO, SLI or history file read whole (a mistaken path to a huge file ends in an
+/// error, not in memory exhaustion).
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB, the limit for this kind of file",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    String::from_utf8(buf).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text: {e}"),
+        )
+    })
+}
+
 fn read_required(path: &Path, action: &'static str) -> Result<String, GateError> {
-    std::fs::read_to_string(path).map_err(|source| GateError::Io {
+    read_bounded(path).map_err(|source| GateError::Io {
         action,
         path: path.display().to_string(),
         source,

@@ -33,6 +33,9 @@ pub enum ValuesError {
 /// # Errors
 /// [`ValuesError`] for malformed JSON (line and column included) or an unsupported shape.
 pub fn parse_sli_values(text: &str) -> Result<GetSliFinishedData, ValuesError> {
+    // serde_json keeps the last of two equal keys; two values for one SLI is a mistake to
+    // report, not a choice to make silently.
+    serde_json::from_str::<NoDuplicateKeys>(text)?;
     let root: Value = serde_json::from_str(text)?;
     let Value::Object(map) = &root else {
         return Err(ValuesError::Shape(
@@ -160,5 +163,75 @@ mod tests {
         assert!(parse_sli_values("[1,2]").is_err());
         assert!(parse_sli_values(r#"{"get-sli":{"indicatorValues":[null]}}"#).is_err());
         assert!(parse_sli_values(r#"{"type":"x","data":{}}"#).is_err());
+    }
+}
+
+/// Walks a JSON document and fails on the first object that holds a key twice (with the
+/// line and column serde_json gives a custom error).
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = Self;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(Self)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(Self)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(Self)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(Self)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(Self)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(Self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<Self>()?.is_some() {}
+        Ok(Self)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value::<Self>()?;
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{key}` appears twice in one object"
+                )));
+            }
+        }
+        Ok(Self)
+    }
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_sli_names_are_refused_with_a_position() {
+        let err = parse_sli_values("{\"a\": 0,\n \"a\": 9}").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("`a` appears twice") && msg.contains("line 2"),
+            "{msg}"
+        );
+        // The same key in different objects is fine (this fails later, for its shape only).
+        let nested = parse_sli_values("{\"a\": 0, \"b\": {\"a\": 1}}").unwrap_err();
+        assert!(!nested.to_string().contains("twice"), "{nested}");
     }
 }

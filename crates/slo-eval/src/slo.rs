@@ -600,6 +600,18 @@ impl Decoder {
                 "displayName" => self.string(v, &p, &mut o.display_name),
                 "weight" => {
                     self.int(v, &p, &mut o.weight);
+                    if let Resolved::Float(f) = v.resolve()
+                        && f.fract() != 0.0
+                    {
+                        self.gate_errors.push(Problem::new(
+                            v.pos.line,
+                            v.pos.column,
+                            format!(
+                                "{p}: weight {f} is not an integer; lighthouse would silently truncate it to {}",
+                                o.weight
+                            ),
+                        ));
+                    }
                     if o.weight < 0 {
                         self.gate_errors.push(Problem::new(
                             v.pos.line,

@@ -14,7 +14,9 @@ use http_policy::{HttpConfig, RetryPolicy};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::transport::{body_bytes, error_message, failure, unavailable};
+use crate::transport::{
+    body_bytes, content_type, error_message, failure, html_answer, is_html, unavailable,
+};
 use crate::{MetricsSink, PushReport, Rejected, SinkError, SinkErrorKind, Snapshot};
 use encode::Line;
 
@@ -280,8 +282,18 @@ impl MetricsSink for DynatraceSink {
                     }
                 };
             let status = resp.status().as_u16();
+            let ct = content_type(&resp);
             let bytes = body_bytes(resp).await;
             match status {
+                200..=299 if is_html(ct.as_deref(), &bytes) => {
+                    return Err(html_answer(
+                        NAME,
+                        &self.redacted,
+                        status,
+                        &bytes,
+                        unsent_from(&queue, &batch, &report),
+                    ));
+                }
                 200..=299 => {
                     let v = parse_validation(&bytes);
                     tracing::debug!(lines_ok = ?v.lines_ok, "Dynatrace accepted the batch");

@@ -11,7 +11,9 @@ use prost::Message as _;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::transport::{body_bytes, failure, percent_decode, unavailable};
+use crate::transport::{
+    body_bytes, content_type, failure, html_answer, is_html, percent_decode, unavailable,
+};
 use crate::{MetricsSink, PushReport, Rejected, SinkError, SinkErrorKind, Snapshot};
 
 const NAME: &str = "otlp";
@@ -343,9 +345,13 @@ impl MetricsSink for OtlpSink {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map_or(protocol == OtlpProtocol::Json, |ct| ct.contains("json"));
+        let ct = content_type(&resp);
         let bytes = body_bytes(resp).await;
         let redacted = &self.redacted;
         match status {
+            200..=299 if is_html(ct.as_deref(), &bytes) => {
+                Err(html_answer(NAME, redacted, status, &bytes, names))
+            }
             200..=299 => {
                 let mut report = PushReport::default();
                 match partial_success(&bytes, json) {

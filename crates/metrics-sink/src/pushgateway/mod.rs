@@ -10,7 +10,10 @@ use http_policy::{HttpConfig, RetryPolicy};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::transport::{body_bytes, error_message, failure, percent_decode, unavailable};
+use crate::transport::{
+    body_bytes, content_type, error_message, failure, html_answer, is_html, percent_decode,
+    unavailable,
+};
 use crate::{ImageRef, MetricsSink, PushReport, SinkError, SinkErrorKind, Snapshot};
 
 const NAME: &str = "pushgateway";
@@ -161,8 +164,12 @@ impl MetricsSink for PushgatewaySink {
         .await
         .map_err(|e| unavailable(NAME, &e, names.clone()))?;
         let status = resp.status().as_u16();
+        let ct = content_type(&resp);
         let bytes = body_bytes(resp).await;
         match status {
+            200..=299 if is_html(ct.as_deref(), &bytes) => {
+                Err(html_answer(NAME, &redacted, status, &bytes, names))
+            }
             200..=299 => Ok(PushReport {
                 accepted: names,
                 ..PushReport::default()
