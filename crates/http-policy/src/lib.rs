@@ -61,10 +61,10 @@ pub fn register_secret(secret: &str) {
     if secret.len() < 4 {
         return;
     }
-    if let Ok(mut s) = SECRETS.lock() {
-        if !s.iter().any(|k| k == secret) {
-            s.push(secret.to_owned());
-        }
+    if let Ok(mut s) = SECRETS.lock()
+        && !s.iter().any(|k| k == secret)
+    {
+        s.push(secret.to_owned());
     }
 }
 
