@@ -11,11 +11,12 @@ echo "== cargo fmt --check" >&2
 cargo fmt --all --check
 echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+# Doctests first (nextest does not run them), so the run ends with the test runner's summary.
+echo "== doctests" >&2
+cargo test --workspace --all-features --doc --quiet
 echo "== tests" >&2
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --all-features --profile ci
 else
   cargo test --workspace --all-features
 fi
-echo "== doctests" >&2
-cargo test --workspace --all-features --doc --quiet
