@@ -9,12 +9,13 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::Command;
+use test_support::cli::{Run, assert_error, write};
 
 const MARKER: &str = "kt-MARKER7f3a9-KEPTNSENDHARDENING";
 const CONTEXT: &str = "7d1c3f5e-2b8e-4a4f-9d3e-5c6b7a8d9e01";
@@ -49,36 +50,12 @@ fn names_with(flag: &str, value: &str) -> Vec<String> {
     v
 }
 
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
 fn run(c: &mut Command) -> Run {
-    let start = Instant::now();
-    let out = c.output().expect("keptn-send runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: start.elapsed(),
-    }
+    Run::capture(|| c.output())
 }
 
 fn assert_code_error(r: &Run, code: i32, needles: &[&str]) {
-    assert_eq!(r.code, Some(code), "want exit {code}: {r:#?}");
-    assert!(!r.stderr.contains("panicked"), "panic: {r:#?}");
-    assert!(
-        r.stderr.contains("keptn-send: error:"),
-        "no error line: {r:#?}"
-    );
-    let lower = r.stderr.to_lowercase();
-    for n in needles {
-        assert!(lower.contains(&n.to_lowercase()), "`{n}` not named: {r:#?}");
-    }
+    assert_error(r, "keptn-send", code, needles);
     // With --wait the keptnContext line comes first (the event was sent); never a verdict.
     let rest: Vec<&str> = r
         .stdout
@@ -97,30 +74,8 @@ fn assert_external_error(r: &Run, needles: &[&str]) {
     assert!(!r.stderr.contains(MARKER), "token leaked: {r:#?}");
 }
 
-/// Runs with stdin closed outright (`/dev/null`, not a pipe); assert_cmd cannot set that.
 fn run_null_stdin(args: &[&std::ffi::OsStr]) -> Run {
-    let start = Instant::now();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("keptn-send"))
-        .args(args)
-        .env_remove("METRICS_ENDPOINT")
-        .env_remove("METRICS_API_TOKEN")
-        .env_remove("KEPTN_API_TOKEN")
-        .env_remove("KEPTN_API_URL")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: start.elapsed(),
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
+    Run::null_stdin(Path::new(assert_cmd::cargo::cargo_bin!("keptn-send")), args)
 }
 
 fn dry_run(args: &[String]) -> Run {

@@ -12,9 +12,10 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::Command;
+use test_support::cli::{Run, assert_error, write};
 use test_support::fixtures::report;
 
 const MARKER: &str = "dt0c01.MARKER7f3a9.SLOGATEHARDENING";
@@ -35,36 +36,12 @@ fn gate() -> Command {
     c
 }
 
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
 fn run(cmd: &mut Command) -> Run {
-    let start = Instant::now();
-    let out = cmd.output().expect("slo-gate runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: start.elapsed(),
-    }
+    Run::capture(|| cmd.output())
 }
 
 fn assert_code_error(r: &Run, code: i32, needles: &[&str]) {
-    assert_eq!(r.code, Some(code), "want exit {code}: {r:#?}");
-    assert!(!r.stderr.contains("panicked"), "panic: {r:#?}");
-    assert!(
-        r.stderr.contains("slo-gate: error:"),
-        "no error line: {r:#?}"
-    );
-    let lower = r.stderr.to_lowercase();
-    for n in needles {
-        assert!(lower.contains(&n.to_lowercase()), "`{n}` not named: {r:#?}");
-    }
+    assert_error(r, "slo-gate", code, needles);
     assert!(
         r.stdout.is_empty(),
         "a verdict was printed despite the error: {r:#?}"
@@ -79,30 +56,8 @@ fn assert_external_error(r: &Run, needles: &[&str]) {
     assert_code_error(r, 3, needles);
 }
 
-/// Runs with stdin closed outright (`/dev/null`, not a pipe); assert_cmd cannot set that.
 fn run_null_stdin(args: &[&std::ffi::OsStr]) -> Run {
-    let start = Instant::now();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("slo-gate"))
-        .args(args)
-        .env_remove("METRICS_ENDPOINT")
-        .env_remove("METRICS_API_TOKEN")
-        .env_remove("KEPTN_API_TOKEN")
-        .env_remove("KEPTN_API_URL")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: start.elapsed(),
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
+    Run::null_stdin(Path::new(assert_cmd::cargo::cargo_bin!("slo-gate")), args)
 }
 
 const CRIT_SLO: &str = "spec_version: \"1.0\"\nobjectives:\n  - sli: vulnerabilities_critical\n    pass:\n      - criteria: [\"<=100\"]\ntotal_score:\n  pass: \"90%\"\n  warning: \"75%\"\n";

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use test_support::cli::{Run, assert_error, write};
 use test_support::fixtures::report;
 
 /// Secret marker: must never show up anywhere the user or a log can see.
@@ -44,30 +45,14 @@ fn trivy_scan() -> Command {
     cmd
 }
 
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
 fn run(cmd: &mut Command) -> Run {
-    let start = Instant::now();
-    let out = cmd.output().expect("trivy-scan runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: start.elapsed(),
-    }
+    Run::capture(|| cmd.output())
 }
 
 /// Exit 2, one `trivy-scan: error:` line naming the problem (every needle, case-insensitive),
 /// no panic, no verdict on stdout.
 fn assert_input_error(r: &Run, needles: &[&str]) {
-    assert_eq!(r.code, Some(2), "want exit 2: {r:#?}");
-    assert_clean_error(r, needles);
+    assert_error(r, "trivy-scan", 2, needles);
     assert!(
         !r.stdout.contains("Finished. Total Vulnerability Count"),
         "a count was printed despite the error: {r:#?}"
@@ -75,47 +60,11 @@ fn assert_input_error(r: &Run, needles: &[&str]) {
 }
 
 fn assert_external_error(r: &Run, needles: &[&str]) {
-    assert_eq!(r.code, Some(3), "want exit 3: {r:#?}");
-    assert_clean_error(r, needles);
+    assert_error(r, "trivy-scan", 3, needles);
 }
 
-fn assert_clean_error(r: &Run, needles: &[&str]) {
-    assert!(!r.stderr.contains("panicked"), "panic: {r:#?}");
-    assert!(!r.stderr.contains("RUST_BACKTRACE"), "panic: {r:#?}");
-    assert!(
-        r.stderr.contains("trivy-scan: error:"),
-        "no error line: {r:#?}"
-    );
-    let lower = r.stderr.to_lowercase();
-    for n in needles {
-        assert!(lower.contains(&n.to_lowercase()), "`{n}` not named: {r:#?}");
-    }
-}
-
-/// Runs with stdin closed outright (`/dev/null`, not a pipe); assert_cmd cannot set that.
 fn run_null_stdin(args: &[&std::ffi::OsStr]) -> Run {
-    let start = Instant::now();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("trivy-scan"))
-        .args(args)
-        .env_remove("METRICS_ENDPOINT")
-        .env_remove("METRICS_API_TOKEN")
-        .env_remove("KEPTN_API_TOKEN")
-        .env_remove("KEPTN_API_URL")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: start.elapsed(),
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
+    Run::null_stdin(Path::new(assert_cmd::cargo::cargo_bin!("trivy-scan")), args)
 }
 
 fn report_run(path: &Path) -> Run {

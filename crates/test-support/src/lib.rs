@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![allow(missing_docs, clippy::print_stderr)]
 
+pub mod cli;
 pub mod dynatrace;
 pub mod dynatrace_query;
 pub mod fixtures;

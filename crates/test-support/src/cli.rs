@@ -1,0 +1,75 @@
+//! Running a binary under test and checking how it failed.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+/// What one run of a binary produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// Runs `output` (e.g. `|| cmd.output()`) and records its result and wall time.
+    ///
+    /// # Panics
+    /// When the process cannot be started at all.
+    pub fn capture(output: impl FnOnce() -> std::io::Result<Output>) -> Self {
+        let start = Instant::now();
+        let out = output().expect("the binary under test starts");
+        Self {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: start.elapsed(),
+        }
+    }
+
+    /// Runs `bin` with `args` and stdin closed outright (`/dev/null`, not a pipe: assert_cmd
+    /// cannot set that), without the seed's and Keptn's env vars.
+    pub fn null_stdin(bin: &Path, args: &[&std::ffi::OsStr]) -> Self {
+        Self::capture(|| {
+            std::process::Command::new(bin)
+                .args(args)
+                .env_remove("METRICS_ENDPOINT")
+                .env_remove("METRICS_API_TOKEN")
+                .env_remove("KEPTN_API_TOKEN")
+                .env_remove("KEPTN_API_URL")
+                .stdin(std::process::Stdio::null())
+                .output()
+        })
+    }
+}
+
+/// Asserts exit `code` and one `<binary>: error:` line on stderr naming every needle
+/// (case-insensitive), with no panic.
+///
+/// # Panics
+/// When any of that does not hold (this is an assertion).
+pub fn assert_error(r: &Run, binary: &str, code: i32, needles: &[&str]) {
+    assert_eq!(r.code, Some(code), "want exit {code}: {r:#?}");
+    assert!(!r.stderr.contains("panicked"), "panic: {r:#?}");
+    assert!(!r.stderr.contains("RUST_BACKTRACE"), "panic: {r:#?}");
+    assert!(
+        r.stderr.contains(&format!("{binary}: error:")),
+        "no error line: {r:#?}"
+    );
+    let lower = r.stderr.to_lowercase();
+    for n in needles {
+        assert!(lower.contains(&n.to_lowercase()), "`{n}` not named: {r:#?}");
+    }
+}
+
+/// Writes `bytes` to `dir/name` and returns the path.
+///
+/// # Panics
+/// When the file cannot be written.
+pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write a test file");
+    p
+}
