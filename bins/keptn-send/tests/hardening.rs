@@ -7,15 +7,13 @@
 //! missing --data file, refused connection, 401, client timeout) are not repeated.
 #![allow(clippy::print_stderr)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assert_cmd::Command;
 use test_support::cli::{Run, assert_error, write};
+use test_support::raw_http::{Act, RawServer};
 
 const MARKER: &str = "kt-MARKER7f3a9-KEPTNSENDHARDENING";
 const CONTEXT: &str = "7d1c3f5e-2b8e-4a4f-9d3e-5c6b7a8d9e01";
@@ -316,120 +314,20 @@ mod bad_input {
 // ---- a failing Keptn API -------------------------------------------------------------------
 
 /// What the raw server does with one request (by method and path).
-#[derive(Debug, Clone)]
-enum Act {
-    Reply(u16, &'static str, String),
-    ResetMidResponse,
-    CloseEarly,
-    Sleep(Duration),
+/// The answer keptn-send's POST expects, after a delay.
+fn slow_accept(d: Duration) -> Act {
+    Act::Delay(
+        d,
+        Box::new(Act::Reply(
+            200,
+            "application/json",
+            format!("{{\"keptnContext\":\"{CONTEXT}\"}}"),
+        )),
+    )
 }
 
-type Router = Arc<dyn Fn(&str, &str) -> Act + Send + Sync>;
-
-struct RawServer {
-    addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-impl RawServer {
-    fn start(router: impl Fn(&str, &str) -> Act + Send + Sync + 'static) -> Self {
-        let router: Router = Arc::new(router);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hits = Arc::new(AtomicUsize::new(0));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (h, q) = (hits.clone(), requests.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (router, h, q) = (router.clone(), h.clone(), q.clone());
-                std::thread::spawn(move || serve(stream, &router, &h, &q));
-            }
-        });
-        Self {
-            addr,
-            hits,
-            requests,
-        }
-    }
-
-    /// Every request answered the same way.
-    fn always(act: Act) -> Self {
-        Self::start(move |_, _| act.clone())
-    }
-
-    fn api_url(&self) -> String {
-        format!("http://{}/api", self.addr)
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<String> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
-}
-
-fn serve(mut stream: TcpStream, router: &Router, hits: &AtomicUsize, q: &Mutex<Vec<String>>) {
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
-    hits.fetch_add(1, Ordering::SeqCst);
-    q.lock().unwrap().push(req.clone());
-    let mut first = req.lines().next().unwrap_or("").split(' ');
-    let (method, path) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
-    let reply = |status: u16, ctype: &str, body: &str| {
-        format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
-    };
-    let text = match router(method, path) {
-        Act::CloseEarly => return,
-        Act::ResetMidResponse => {
-            let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 300\r\n\r\n{\"keptnCon",
-            );
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-            return;
-        }
-        Act::Sleep(d) => {
-            std::thread::sleep(d);
-            reply(
-                200,
-                "application/json",
-                &format!("{{\"keptnContext\":\"{CONTEXT}\"}}"),
-            )
-        }
-        Act::Reply(s, ctype, body) => reply(s, ctype, &body),
-    };
-    let _ = stream.write_all(text.as_bytes());
+fn api_url(s: &RawServer) -> String {
+    format!("{}/api", s.url())
 }
 
 fn keptn_error(status: u16) -> Act {
@@ -472,9 +370,9 @@ mod fault {
 
     #[test]
     fn keptn_reset_mid_response() {
-        for act in [Act::ResetMidResponse, Act::CloseEarly] {
+        for act in [Act::Cut(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 300\r\n\r\n{\"keptnCon"), Act::Close] {
             let s = RawServer::always(act);
-            let r = send(&s.api_url(), &[]);
+            let r = send(&api_url(&s), &[]);
             assert_external_error(&r, &["Keptn API"]);
         }
     }
@@ -483,9 +381,9 @@ mod fault {
     fn keptn_5xx_forever() {
         for status in [500, 502, 503] {
             let s = RawServer::always(keptn_error(status));
-            let r = send(&s.api_url(), &[]);
+            let r = send(&api_url(&s), &[]);
             assert_external_error(&r, &[&status.to_string()]);
-            assert_eq!(s.hits.load(Ordering::SeqCst), 2, "one retry, then stop");
+            assert_eq!(s.hits(), 2, "one retry, then stop");
         }
         // The event went in, but every poll of the sequence fails.
         let s = RawServer::start(|m, _| {
@@ -496,7 +394,7 @@ mod fault {
             }
         });
         let r = send(
-            &s.api_url(),
+            &api_url(&s),
             &["--wait", "--poll-interval", "10ms", "--timeout", "20s"],
         );
         assert_external_error(&r, &["503"]);
@@ -504,8 +402,8 @@ mod fault {
 
     #[test]
     fn keptn_answering_slowly() {
-        let s = RawServer::always(Act::Sleep(Duration::from_secs(30)));
-        let r = send(&s.api_url(), &[]);
+        let s = RawServer::always(slow_accept(Duration::from_secs(30)));
+        let r = send(&api_url(&s), &[]);
         assert_external_error(&r, &["Keptn API"]);
         assert!(r.elapsed < Duration::from_secs(20), "{r:#?}");
         // Slow polls: --timeout bounds the whole wait.
@@ -513,11 +411,11 @@ mod fault {
             if m == "POST" {
                 accepted()
             } else {
-                Act::Sleep(Duration::from_secs(30))
+                slow_accept(Duration::from_secs(30))
             }
         });
         let r = send(
-            &s.api_url(),
+            &api_url(&s),
             &[
                 "--wait",
                 "--poll-interval",
@@ -545,7 +443,7 @@ mod fault {
             String::new(),
         ] {
             let s = RawServer::always(Act::Reply(200, "application/json", body.clone()));
-            let r = send(&s.api_url(), &[]);
+            let r = send(&api_url(&s), &[]);
             assert_external_error(&r, &["Keptn API"]);
         }
         // Polls that answer garbage: an error, or at worst the --timeout; never a verdict.
@@ -557,7 +455,7 @@ mod fault {
             }
         });
         let r = send(
-            &s.api_url(),
+            &api_url(&s),
             &["--wait", "--poll-interval", "10ms", "--timeout", "5s"],
         );
         assert_external_error(&r, &[]);
@@ -584,12 +482,12 @@ mod secret {
             "{\"code\":401,\"message\":\"Invalid API key\"}".into(),
         ));
         let s500 = RawServer::always(keptn_error(500));
-        let reset = RawServer::always(Act::ResetMidResponse);
+        let reset = RawServer::always(Act::Cut(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 300\r\n\r\n{\"keptnCon"));
         let urls = [
             format!("http://{refused}/api"),
-            s401.api_url(),
-            s500.api_url(),
-            reset.api_url(),
+            api_url(&s401),
+            api_url(&s500),
+            api_url(&reset),
             "ht!tp://bad url".to_owned(),
             "http://keptn.example.invalid/api".to_owned(),
             format!("http://user:{MARKER}@127.0.0.1:{}/api", refused.port()),
@@ -625,11 +523,7 @@ mod secret {
             }
         }
         assert!(
-            s401.requests
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|q| q.contains(MARKER)),
+            s401.requests().iter().any(|q| q.contains(MARKER)),
             "the token reached the API"
         );
         // Token given as a flag, and both flag and file.
@@ -648,7 +542,7 @@ mod secret {
             .args([
                 "-vvv",
                 "--api-url",
-                &s401.api_url(),
+                &api_url(&s401),
                 "--api-token",
                 MARKER,
                 "--api-token-file",
@@ -686,7 +580,7 @@ mod secret {
             "application/json",
             format!("{{\"code\":400,\"message\":\"bad request, headers: x-token: {MARKER}\"}}"),
         ));
-        let r = send(&s.api_url(), &["--retries", "0"]);
+        let r = send(&api_url(&s), &["--retries", "0"]);
         assert_eq!(r.code, Some(3), "{r:#?}");
         no_marker(&r);
     }
@@ -721,7 +615,7 @@ mod gate_closed {
             }
         });
         let r = send(
-            &s.api_url(),
+            &api_url(&s),
             &["--wait", "--poll-interval", "10ms", "--timeout", "10s"],
         );
         assert_external_error(&r, &[]);

@@ -7,16 +7,14 @@
 //! bad flags, Prometheus refused, Dynatrace 401, Dynatrace no data) are not repeated.
 #![allow(clippy::print_stderr)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assert_cmd::Command;
 use test_support::cli::{Run, assert_error, write};
 use test_support::fixtures::report;
+use test_support::raw_http::{Act, RawServer};
 
 const MARKER: &str = "dt0c01.MARKER7f3a9.SLOGATEHARDENING";
 
@@ -496,93 +494,32 @@ enum Mode {
     Body(u16, &'static str, String),
 }
 
-#[derive(Debug)]
-struct RawServer {
-    addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<String>>>,
+/// A raw server answering every request as `mode` says.
+fn server(mode: Mode) -> RawServer {
+    RawServer::start(move |_, _| mode.act())
 }
 
-impl RawServer {
-    fn start(mode: Mode) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hits = Arc::new(AtomicUsize::new(0));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (h, q) = (hits.clone(), requests.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (mode, h, q) = (mode.clone(), h.clone(), q.clone());
-                std::thread::spawn(move || serve(stream, &mode, &h, &q));
-            }
-        });
-        Self {
-            addr,
-            hits,
-            requests,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<String> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            break;
-        }
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
-}
-
-fn serve(mut stream: TcpStream, mode: &Mode, hits: &AtomicUsize, q: &Mutex<Vec<String>>) {
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
-    hits.fetch_add(1, Ordering::SeqCst);
-    q.lock().unwrap().push(req);
-    let answer = |status: u16, ctype: &str, body: &str| {
-        format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
-    };
-    let text = match mode {
-        Mode::CloseEarly => return,
-        Mode::ResetMidResponse => {
-            let _ = stream.write_all(
+impl Mode {
+    fn act(&self) -> Act {
+        match self {
+            Self::CloseEarly => Act::Close,
+            Self::ResetMidResponse => Act::Cut(
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"status\":\"success\",\"data\":{\"result",
-            );
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-            return;
-        }
-        Mode::Status(s) => answer(
-            *s,
-            "application/json",
-            &format!(
-                "{{\"status\":\"error\",\"errorType\":\"internal\",\"error\":\"backend down {s}\"}}"
             ),
-        ),
-        Mode::Slow(d) => {
-            std::thread::sleep(*d);
-            answer(200, "application/json", "{}")
+            Self::Status(s) => Act::Reply(
+                *s,
+                "application/json",
+                format!(
+                    "{{\"status\":\"error\",\"errorType\":\"internal\",\"error\":\"backend down {s}\"}}"
+                ),
+            ),
+            Self::Slow(d) => Act::Delay(
+                *d,
+                Box::new(Act::Reply(200, "application/json", "{}".to_owned())),
+            ),
+            Self::Body(s, ctype, body) => Act::Reply(*s, ctype, body.clone()),
         }
-        Mode::Body(s, ctype, body) => answer(*s, ctype, body),
-    };
-    let _ = stream.write_all(text.as_bytes());
+    }
 }
 
 const PROM_SLI: &str = "spec_version: \"1.0\"\nindicators:\n  critical: 'sum(trivy_image_vulnerabilities{severity=\"Critical\"})'\n  high: 'sum(trivy_image_vulnerabilities{severity=\"High\"})'\n";
@@ -648,7 +585,7 @@ mod fault {
         let dir = tempfile::tempdir().unwrap();
         for p in PROVIDERS {
             for mode in [Mode::ResetMidResponse, Mode::CloseEarly] {
-                let s = RawServer::start(mode);
+                let s = server(mode);
                 let r = provider(p, &s.url(), dir.path(), &[]);
                 assert_external_error(&r, &["metrics backend"]);
             }
@@ -659,16 +596,11 @@ mod fault {
     fn backend_5xx_forever() {
         let dir = tempfile::tempdir().unwrap();
         for p in PROVIDERS {
-            let s = RawServer::start(Mode::Status(503));
+            let s = server(Mode::Status(503));
             let r = provider(p, &s.url(), dir.path(), &[]);
             assert_external_error(&r, &["503"]);
             // First try and one retry for the first SLI, then the run stops.
-            assert_eq!(
-                s.hits.load(Ordering::SeqCst),
-                2,
-                "{p}: {:?}",
-                s.requests.lock().unwrap()
-            );
+            assert_eq!(s.hits(), 2, "{p}: {:?}", s.requests());
         }
     }
 
@@ -676,7 +608,7 @@ mod fault {
     fn backend_answering_slowly() {
         let dir = tempfile::tempdir().unwrap();
         for p in PROVIDERS {
-            let s = RawServer::start(Mode::Slow(Duration::from_secs(30)));
+            let s = server(Mode::Slow(Duration::from_secs(30)));
             let r = provider(p, &s.url(), dir.path(), &[]);
             assert_external_error(&r, &["metrics backend"]);
             assert!(r.elapsed < Duration::from_secs(20), "{p}: {r:#?}");
@@ -692,7 +624,7 @@ mod fault {
                 ("application/json", "{\"unexpected\": true}".to_owned()),
                 ("application/json", "[]".to_owned()),
             ] {
-                let s = RawServer::start(Mode::Body(200, ctype, body.clone()));
+                let s = server(Mode::Body(200, ctype, body.clone()));
                 let r = provider(p, &s.url(), dir.path(), &[]);
                 assert_external_error(&r, &["metrics backend"]);
             }
@@ -709,12 +641,12 @@ mod secret {
     fn token_never_shown_on_any_error_path() {
         let dir = tempfile::tempdir().unwrap();
         let refused = test_support::net::refused_addr();
-        let s401 = RawServer::start(Mode::Body(
+        let s401 = server(Mode::Body(
             401,
             "application/json",
             "{\"error\":{\"code\":401,\"message\":\"Token Authentication failed\"}}".into(),
         ));
-        let s500 = RawServer::start(Mode::Status(500));
+        let s500 = server(Mode::Status(500));
         let record = dir.path().join("history.json");
         for url in [
             format!("http://{refused}"),
@@ -731,11 +663,7 @@ mod secret {
             assert!(matches!(r.code, Some(2 | 3)), "{url}: {r:#?}");
         }
         assert!(
-            s401.requests
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|q| q.contains(MARKER)),
+            s401.requests().iter().any(|q| q.contains(MARKER)),
             "the token reached the backend"
         );
         // Plain http off loopback: refused, nothing sent.
@@ -812,7 +740,7 @@ mod secret {
     fn token_echoed_by_the_backend_is_not_repeated() {
         // A backend or proxy that echoes the request headers in its error body.
         let dir = tempfile::tempdir().unwrap();
-        let echo = RawServer::start(Mode::Body(
+        let echo = server(Mode::Body(
             400,
             "application/json",
             format!("{{\"error\":{{\"code\":400,\"message\":\"bad header Api-Token {MARKER}\"}}}}"),
@@ -842,7 +770,7 @@ mod gate_closed {
     fn failed_query_is_exit_3() {
         let dir = tempfile::tempdir().unwrap();
         for p in ["prometheus", "dynatrace"] {
-            let s = RawServer::start(Mode::Status(500));
+            let s = server(Mode::Status(500));
             let r = provider(p, &s.url(), dir.path(), &[]);
             assert_external_error(&r, &["500"]);
         }
@@ -852,7 +780,7 @@ mod gate_closed {
     fn no_data_fails_the_gate() {
         // Prometheus answers, but the query matches no series: the SLI fails, so does the gate.
         let dir = tempfile::tempdir().unwrap();
-        let s = RawServer::start(Mode::Body(
+        let s = server(Mode::Body(
             200,
             "application/json",
             "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}".into(),

@@ -7,16 +7,14 @@
 //! missing trivy, trivy exiting non-zero or printing invalid JSON, stale DB) are not repeated.
 #![allow(clippy::print_stderr)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use test_support::cli::{Run, assert_error, write};
 use test_support::fixtures::report;
+use test_support::raw_http::{Act, RawServer};
 
 /// Secret marker: must never show up anywhere the user or a log can see.
 const MARKER: &str = "dt0c01.MARKER7f3a9.HARDENINGSECRET";
@@ -519,116 +517,33 @@ enum Mode {
     Body(u16, &'static str, &'static str),
 }
 
-#[derive(Debug)]
-struct RawServer {
-    addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<String>>>,
+/// A raw server answering every request as `mode` says.
+fn server(mode: Mode) -> RawServer {
+    RawServer::start(move |_, _| mode.act())
 }
 
-impl RawServer {
-    fn start(mode: Mode) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hits = Arc::new(AtomicUsize::new(0));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (h, q) = (hits.clone(), requests.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (mode, h, q) = (mode.clone(), h.clone(), q.clone());
-                std::thread::spawn(move || serve(stream, &mode, &h, &q));
-            }
-        });
-        Self {
-            addr,
-            hits,
-            requests,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-
-    fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<String> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
-}
-
-fn serve(mut stream: TcpStream, mode: &Mode, hits: &AtomicUsize, q: &Mutex<Vec<String>>) {
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
-    hits.fetch_add(1, Ordering::SeqCst);
-    q.lock().unwrap().push(req);
-    let answer = |status: u16, ctype: &str, body: &str| {
-        format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
-    };
-    let text = match mode {
-        Mode::CloseEarly => return,
-        Mode::ResetMidResponse => {
+impl Mode {
+    fn act(&self) -> Act {
+        match self {
+            Self::CloseEarly => Act::Close,
             // Cut inside the status line: whether the backend stored anything is unknown.
-            let _ = stream.write_all(b"HTTP/1.1 2");
-            let _ = stream.flush();
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-            return;
-        }
-        Mode::Status(s) => answer(
-            *s,
-            "application/json",
-            &format!("{{\"error\":{{\"code\":{s},\"message\":\"backend unavailable\"}}}}"),
-        ),
-        Mode::Slow(d) => {
-            std::thread::sleep(*d);
-            answer(
-                202,
+            Self::ResetMidResponse => Act::Cut(b"HTTP/1.1 2"),
+            Self::Status(s) => Act::Reply(
+                *s,
                 "application/json",
-                "{\"linesOk\":6,\"linesInvalid\":0,\"error\":null}",
-            )
+                format!("{{\"error\":{{\"code\":{s},\"message\":\"backend unavailable\"}}}}"),
+            ),
+            Self::Slow(d) => Act::Delay(
+                *d,
+                Box::new(Act::Reply(
+                    202,
+                    "application/json",
+                    "{\"linesOk\":6,\"linesInvalid\":0,\"error\":null}".to_owned(),
+                )),
+            ),
+            Self::Body(s, ctype, body) => Act::Reply(*s, ctype, (*body).to_owned()),
         }
-        Mode::Body(s, ctype, body) => answer(*s, ctype, body),
-    };
-    let _ = stream.write_all(text.as_bytes());
+    }
 }
 
 mod fault {
@@ -788,9 +703,9 @@ for a in "$@"; do case "$a" in --output=*) printf '{"SchemaVersion":2,"ArtifactN
     #[test]
     fn metrics_backend_reset_mid_response() {
         for sink in SINKS {
-            let s = RawServer::start(Mode::ResetMidResponse);
+            let s = server(Mode::ResetMidResponse);
             push_fails(sink, &s.url(), &["failed"]);
-            let s = RawServer::start(Mode::CloseEarly);
+            let s = server(Mode::CloseEarly);
             push_fails(sink, &s.url(), &["failed"]);
         }
     }
@@ -798,7 +713,7 @@ for a in "$@"; do case "$a" in --output=*) printf '{"SchemaVersion":2,"ArtifactN
     #[test]
     fn metrics_backend_5xx_forever() {
         for sink in SINKS {
-            let s = RawServer::start(Mode::Status(503));
+            let s = server(Mode::Status(503));
             push_fails(sink, &s.url(), &["503"]);
             // --retries 1: the first try and one retry, then give up.
             assert_eq!(s.hits(), 2, "{sink}: {:?}", s.requests());
@@ -808,7 +723,7 @@ for a in "$@"; do case "$a" in --output=*) printf '{"SchemaVersion":2,"ArtifactN
     #[test]
     fn metrics_backend_answering_slowly() {
         for sink in SINKS {
-            let s = RawServer::start(Mode::Slow(Duration::from_secs(30)));
+            let s = server(Mode::Slow(Duration::from_secs(30)));
             let r = push_fails(sink, &s.url(), &["failed"]);
             assert!(r.elapsed < Duration::from_secs(25), "{sink}: {r:#?}");
         }
@@ -819,7 +734,7 @@ for a in "$@"; do case "$a" in --output=*) printf '{"SchemaVersion":2,"ArtifactN
         // A proxy's login page with 200 is not an acknowledgement from the backend.
         let mut failures = Vec::new();
         for sink in SINKS {
-            let s = RawServer::start(Mode::Body(
+            let s = server(Mode::Body(
                 200,
                 "text/html",
                 "<html><body>Please log in to the proxy</body></html>",
@@ -849,7 +764,7 @@ for a in "$@"; do case "$a" in --output=*) printf '{"SchemaVersion":2,"ArtifactN
             r#"if [ "$1" = version ]; then echo '{"Version":"0.76.0"}'; exit 0; fi
 echo boom >&2; exit 2"#,
         );
-        let s = RawServer::start(Mode::Status(202));
+        let s = server(Mode::Status(202));
         let r = run(trivy_scan()
             .args(["nginx:1", "--trivy-bin"])
             .arg(&bin)
@@ -877,12 +792,12 @@ mod secret {
     fn token_never_shown_on_any_error_path() {
         let rep = report("generated-0.76-image-alpine-3.14.json");
         let refused = test_support::net::refused_addr();
-        let s401 = RawServer::start(Mode::Body(
+        let s401 = server(Mode::Body(
             401,
             "application/json",
             "{\"error\":{\"code\":401,\"message\":\"Token Authentication failed\"}}",
         ));
-        let s500 = RawServer::start(Mode::Status(500));
+        let s500 = server(Mode::Status(500));
         let urls = [
             format!("http://{refused}"),
             s401.url(),
@@ -970,7 +885,7 @@ mod secret {
     fn token_echoed_by_the_backend_is_not_repeated() {
         // A backend or proxy that echoes the request headers in its error body: the message
         // printed is built from that body, so the token must be scrubbed from it.
-        let echo = RawServer::start(Mode::Body(
+        let echo = server(Mode::Body(
             400,
             "application/json",
             "{\"error\":{\"code\":400,\"message\":\"bad header Authorization: Api-Token dt0c01.MARKER7f3a9.HARDENINGSECRET\"}}",
@@ -989,7 +904,7 @@ mod secret {
         let dir = tempfile::tempdir().unwrap();
         let bin = fake_trivy(dir.path(), WRITE_EMPTY_REPORT);
         let saved = dir.path().join("saved.json");
-        let s500 = RawServer::start(Mode::Status(500));
+        let s500 = server(Mode::Status(500));
         let r = run(trivy_scan()
             .args(["-vvv", "nginx:1", "--retries", "0", "--trivy-bin"])
             .arg(&bin)

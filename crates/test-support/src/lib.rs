@@ -10,4 +10,5 @@ pub mod net;
 pub mod otlp;
 pub mod process;
 pub mod prometheus;
+pub mod raw_http;
 pub mod trivy;
