@@ -145,17 +145,20 @@ pub(crate) struct Plan {
     pub(crate) sinks: Sinks,
     pub(crate) max_db_age: Option<Duration>,
     pub(crate) save_report: Option<PathBuf>,
-    pub(crate) slo: Option<PathBuf>,
-    /// The SLO file's text, read up front (`None`: the file does not exist).
-    pub(crate) slo_text: Option<String>,
-    /// The sli.yaml's text and path.
-    pub(crate) sli_text: Option<(String, String)>,
+    /// The gate's files, read and parsed up front (`None` without `--slo`).
+    pub(crate) gate: Option<GateFiles>,
     pub(crate) fail_on_warning: bool,
     pub(crate) allow_missing_slo: bool,
 }
 
-/// The SLO file's text (`None`: the file does not exist), and the sli.yaml's text and path.
-type GateFiles = (Option<String>, Option<(String, String)>);
+/// The inline gate's files, parsed.
+#[derive(Debug)]
+pub(crate) struct GateFiles {
+    /// `None` when the SLO file is missing or empty and `--allow-missing-slo` accepts that.
+    pub(crate) slo: Option<slo_eval::Slo>,
+    /// sli.yaml's queries, with `--sli`.
+    pub(crate) queries: Option<std::collections::BTreeMap<String, String>>,
+}
 
 /// The metrics sinks to push to.
 #[derive(Debug)]
@@ -180,7 +183,7 @@ impl Cli {
         };
         let source = self.source(image.as_deref())?;
         let sinks = self.sinks_plan(env)?;
-        let (slo_text, sli_text) = self.gate_files()?;
+        let gate = self.gate_files()?;
         Ok(Plan {
             image,
             source,
@@ -190,9 +193,7 @@ impl Cli {
             sinks,
             max_db_age: self.max_db_age,
             save_report: self.save_report.clone(),
-            slo: self.slo.clone(),
-            slo_text,
-            sli_text,
+            gate,
             fail_on_warning: self.fail_on_warning,
             allow_missing_slo: self.allow_missing_slo,
         })
@@ -283,37 +284,30 @@ impl Cli {
 
     /// Reads and checks the gate's files before anything runs, so a typo in slo.yaml fails in
     /// a second rather than after a ten-minute scan.
-    fn gate_files(&self) -> Result<GateFiles, Failure> {
-        use sli_provider::gate::{GateOptions, load_sli, load_slo};
-        let Some(slo) = &self.slo else {
-            return Ok((None, None));
+    fn gate_files(&self) -> Result<Option<GateFiles>, Failure> {
+        use sli_provider::gate::{GateOptions, load_sli, load_slo, read_optional};
+        let Some(slo_path) = &self.slo else {
+            return Ok(None);
         };
-        let name = slo.display().to_string();
-        let slo_text = match cli_support::read_text(slo) {
-            Ok(t) => Some(t),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(Failure::usage(format!(
-                    "cannot read the SLO file {name}: {e}"
-                )));
-            }
-        };
+        let usage = |e: sli_provider::gate::GateError| Failure::usage(e.to_string());
+        let name = slo_path.display().to_string();
+        let text = read_optional(slo_path, "read the SLO file").map_err(usage)?;
         let opts = GateOptions {
             allow_missing_slo: self.allow_missing_slo,
             ..GateOptions::default()
         };
-        load_slo(slo_text.as_deref(), &name, &opts).map_err(|e| Failure::usage(e.to_string()))?;
-        let sli_text = match &self.sli {
+        let slo = load_slo(text.as_deref(), &name, &opts).map_err(usage)?;
+        let queries = match &self.sli {
             Some(p) => {
                 let path = p.display().to_string();
-                let text = cli_support::read_text(p)
-                    .map_err(|e| Failure::usage(format!("cannot read the SLI file {path}: {e}")))?;
-                load_sli(&text, &path).map_err(|e| Failure::usage(e.to_string()))?;
-                Some((text, path))
+                let text = read_optional(p, "read the SLI file")
+                    .map_err(usage)?
+                    .ok_or_else(|| Failure::usage(format!("the SLI file {path} does not exist")))?;
+                Some(load_sli(&text, &path).map_err(usage)?)
             }
             None => None,
         };
-        Ok((slo_text, sli_text))
+        Ok(Some(GateFiles { slo, queries }))
     }
 
     fn sinks_plan(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Sinks, Failure> {

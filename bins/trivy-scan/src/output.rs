@@ -214,18 +214,12 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
 /// The inline gate (`--slo`): evaluates the SLO on this scan with slo-gate's semantics and
 /// exit codes (the same `sli_provider::gate` code runs behind `slo-gate --report`).
 pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
-    use sli_provider::gate::{Format as GateFormat, GateOptions, gate_on_summary};
+    use sli_provider::gate::{Format as GateFormat, GateOptions, gate_on_loaded};
     use sli_provider::report::ReportSli;
 
-    let Some(slo_path) = &plan.slo else {
+    let Some(files) = &plan.gate else {
         return Ok(None);
     };
-    let slo_name = slo_path.display().to_string();
-    let slo_text = plan.slo_text.as_deref();
-    let sli = plan
-        .sli_text
-        .as_ref()
-        .map(|(t, p)| (t.as_str(), p.as_str()));
     let opts = GateOptions {
         format: match plan.format {
             Format::Text => GateFormat::Text,
@@ -236,8 +230,13 @@ pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>,
         ..GateOptions::default()
     };
     let report = ReportSli::from_summary(&scanned.summary, &plan.severities);
-    let outcome = gate_on_summary(slo_text, &slo_name, sli, &report, &[], &opts)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let outcome = gate_on_loaded(
+        files.slo.as_ref(),
+        files.queries.as_ref(),
+        &report,
+        &[],
+        &opts,
+    );
     let exit = match outcome.exit_code {
         0 => Exit::Ok,
         1 => Exit::GateFailed,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cli_support::Failure;
 use trivy_report::runner::{self, DbMetadata, RunError, TrivyCommand, TrivyVersion};
-use trivy_report::{FindingKeys, Summary, summarize};
+use trivy_report::{Summary, summarize};
 
 use crate::cli::{Plan, Source};
 
@@ -19,9 +19,6 @@ pub(crate) struct Scanned {
     pub(crate) trivy: Option<TrivyVersion>,
     /// The name the metrics carry: the reference given, else the report's ArtifactName.
     pub(crate) image: String,
-    /// Finding keys, kept only when an inline gate may need them later.
-    #[allow(dead_code)]
-    pub(crate) keys: Option<FindingKeys>,
     pub(crate) finished_at: jiff::Timestamp,
 }
 
@@ -64,7 +61,6 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
         summary,
         trivy,
         image,
-        keys: None,
         finished_at: jiff::Timestamp::now(),
     })
 }

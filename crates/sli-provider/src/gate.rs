@@ -395,20 +395,38 @@ pub fn gate_on_summary(
     opts: &GateOptions,
 ) -> Result<GateOutcome, GateError> {
     let Some(slo) = load_slo(slo_text, slo_path, opts)? else {
-        return Ok(evaluate_and_render(
-            None,
-            &GetSliFinishedData::default(),
-            history,
-            opts,
-        ));
+        return Ok(gate_on_loaded(None, None, report, history, opts));
     };
     let queries = match sli {
         Some((text, path)) => Some(load_sli(text, path)?),
         None => None,
     };
-    let indicators = report.answer(&indicator_names(&slo), queries.as_ref());
+    Ok(gate_on_loaded(
+        Some(&slo),
+        queries.as_ref(),
+        report,
+        history,
+        opts,
+    ))
+}
+
+/// [`gate_on_summary`] on files already loaded with [`load_slo`] and [`load_sli`] (callers
+/// that check the files before a long scan need not parse them twice). `slo` is `None` when
+/// a missing SLO was allowed.
+#[must_use]
+pub fn gate_on_loaded(
+    slo: Option<&Slo>,
+    queries: Option<&BTreeMap<String, String>>,
+    report: &ReportSli,
+    history: &[EvaluationFinishedData],
+    opts: &GateOptions,
+) -> GateOutcome {
+    let Some(slo) = slo else {
+        return evaluate_and_render(None, &GetSliFinishedData::default(), history, opts);
+    };
+    let indicators = report.answer(&indicator_names(slo), queries);
     let finished = finished_from_indicators(&indicators, ResultConvention::Lenient, opts);
-    Ok(evaluate_and_render(Some(&slo), &finished, history, opts))
+    evaluate_and_render(Some(slo), &finished, history, opts)
 }
 
 /// The files of one gate run.
