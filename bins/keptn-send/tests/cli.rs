@@ -10,7 +10,7 @@ const TOKEN: &str = "kt-SECRET-7f3a9c";
 
 fn cmd() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("keptn-send"));
-    for var in ["KEPTN_API_URL", "KEPTN_API_TOKEN", "VULNGATE_LOG"] {
+    for var in test_support::cli::CALLER_ENV {
         c.env_remove(var);
     }
     c.timeout(Duration::from_secs(60));

@@ -20,7 +20,7 @@ const CONTEXT: &str = "7d1c3f5e-2b8e-4a4f-9d3e-5c6b7a8d9e01";
 
 fn cmd() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("keptn-send"));
-    for var in ["KEPTN_API_URL", "KEPTN_API_TOKEN", "VULNGATE_LOG"] {
+    for var in test_support::cli::CALLER_ENV {
         c.env_remove(var);
     }
     c.timeout(Duration::from_secs(120));

@@ -20,16 +20,7 @@ fn fx(rel: &str) -> PathBuf {
 /// The binary with a clean environment (no backend settings leak in from the caller).
 fn gate() -> Command {
     let mut c = assert_cmd::cargo::cargo_bin_cmd!("slo-gate");
-    for v in [
-        "PROMETHEUS_URL",
-        "DT_TENANT",
-        "DT_API_TOKEN",
-        "METRICS_ENDPOINT",
-        "METRICS_API_TOKEN",
-        "VULNGATE_LOG",
-        "TRIVY_SECURITY",
-        "TRIVY_SEVERITY",
-    ] {
+    for v in test_support::cli::CALLER_ENV {
         c.env_remove(v);
     }
     c.timeout(Duration::from_secs(60));

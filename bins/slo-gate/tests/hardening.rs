@@ -20,14 +20,7 @@ const MARKER: &str = "dt0c01.MARKER7f3a9.SLOGATEHARDENING";
 
 fn gate() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("slo-gate"));
-    for v in [
-        "PROMETHEUS_URL",
-        "DT_TENANT",
-        "DT_API_TOKEN",
-        "METRICS_ENDPOINT",
-        "METRICS_API_TOKEN",
-        "VULNGATE_LOG",
-    ] {
+    for v in test_support::cli::CALLER_ENV {
         c.env_remove(v);
     }
     c.timeout(Duration::from_secs(120));

@@ -13,18 +13,7 @@ use test_support::trivy::{
 /// shell, and no metrics backend unless a test sets one.
 fn trivy_scan() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("trivy-scan"));
-    for var in [
-        "IMAGE",
-        "TAG",
-        "TRIVY_SECURITY",
-        "TRIVY_SEVERITY",
-        "METRICS_ENDPOINT",
-        "METRICS_API_TOKEN",
-        "PUSHGATEWAY_URL",
-        "TRIVY_BIN",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-    ] {
+    for var in test_support::cli::CALLER_ENV {
         cmd.env_remove(var);
     }
     cmd

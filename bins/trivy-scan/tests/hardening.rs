@@ -21,22 +21,7 @@ const MARKER: &str = "dt0c01.MARKER7f3a9.HARDENINGSECRET";
 
 fn trivy_scan() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("trivy-scan"));
-    for var in [
-        "IMAGE",
-        "TAG",
-        "TRIVY_SECURITY",
-        "TRIVY_SEVERITY",
-        "METRICS_ENDPOINT",
-        "METRICS_API_TOKEN",
-        "PUSHGATEWAY_URL",
-        "TRIVY_BIN",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-        "OTEL_EXPORTER_OTLP_HEADERS",
-        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-        "VULNGATE_LOG",
-    ] {
+    for var in test_support::cli::CALLER_ENV {
         cmd.env_remove(var);
     }
     cmd.timeout(Duration::from_secs(120));

@@ -15,23 +15,7 @@ const IMAGE: &str = "alpine-vulnerable:3.14";
 /// The binary on the fixture report, with no metrics variables inherited from the shell.
 fn trivy_scan() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("trivy-scan"));
-    for var in [
-        "IMAGE",
-        "TAG",
-        "TRIVY_SECURITY",
-        "TRIVY_SEVERITY",
-        "METRICS_ENDPOINT",
-        "METRICS_API_TOKEN",
-        "PUSHGATEWAY_URL",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_HEADERS",
-        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-        "OTEL_RESOURCE_ATTRIBUTES",
-        "OTEL_SERVICE_NAME",
-    ] {
+    for var in test_support::cli::CALLER_ENV {
         cmd.env_remove(var);
     }
     cmd.arg("--report").arg(report(REPORT)).arg(IMAGE);

@@ -4,6 +4,33 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+/// Every environment variable the binaries read. Tests remove them all from the command they
+/// build, so nothing leaks in from the developer's shell or CI, and set what they test.
+pub const CALLER_ENV: &[&str] = &[
+    "IMAGE",
+    "TAG",
+    "TRIVY_SECURITY",
+    "TRIVY_SEVERITY",
+    "TRIVY_BIN",
+    "METRICS_ENDPOINT",
+    "METRICS_API_TOKEN",
+    "PUSHGATEWAY_URL",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_SERVICE_NAME",
+    "PROMETHEUS_URL",
+    "DT_TENANT",
+    "DT_API_TOKEN",
+    "KEPTN_API_URL",
+    "KEPTN_API_TOKEN",
+    "VULNGATE_LOG",
+];
+
 /// What one run of a binary produced.
 #[derive(Debug)]
 pub struct Run {
@@ -30,17 +57,14 @@ impl Run {
     }
 
     /// Runs `bin` with `args` and stdin closed outright (`/dev/null`, not a pipe: assert_cmd
-    /// cannot set that), without the seed's and Keptn's env vars.
+    /// cannot set that), without any of [`CALLER_ENV`].
     pub fn null_stdin(bin: &Path, args: &[&std::ffi::OsStr]) -> Self {
         Self::capture(|| {
-            std::process::Command::new(bin)
-                .args(args)
-                .env_remove("METRICS_ENDPOINT")
-                .env_remove("METRICS_API_TOKEN")
-                .env_remove("KEPTN_API_TOKEN")
-                .env_remove("KEPTN_API_URL")
-                .stdin(std::process::Stdio::null())
-                .output()
+            let mut cmd = std::process::Command::new(bin);
+            for var in CALLER_ENV {
+                cmd.env_remove(var);
+            }
+            cmd.args(args).stdin(std::process::Stdio::null()).output()
         })
     }
 }
