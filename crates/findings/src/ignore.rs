@@ -107,11 +107,6 @@ impl IgnoreRules {
         self.rules.is_empty()
     }
 
-    /// True when some rule needs the target or package path.
-    pub(crate) fn needs_paths(&self) -> bool {
-        self.rules.iter().any(|r| !r.paths.is_empty())
-    }
-
     /// Index of the rule that suppresses this finding, if any (Trivy's order: every rule on
     /// the target path, then every rule on the package path).
     #[must_use]

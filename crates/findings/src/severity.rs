@@ -69,8 +69,9 @@ impl Severity {
         }
     }
 
-    /// Exact match on Trivy's upper-case spelling, as found in reports (no allocation).
-    pub(crate) fn from_report_bytes(s: &[u8]) -> Self {
+    /// A severity word as scanners write it, ASCII case-insensitive (`CRITICAL`, `high`);
+    /// anything else is [`Severity::Unknown`]. No allocation.
+    pub fn from_word(s: &[u8]) -> Self {
         match s {
             b"CRITICAL" => Self::Critical,
             b"HIGH" => Self::High,
@@ -157,10 +158,10 @@ impl<'de> Deserialize<'de> for Severity {
                 f.write_str("a severity string")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Severity, E> {
-                Ok(Severity::from_report_bytes(v.as_bytes()))
+                Ok(Severity::from_word(v.as_bytes()))
             }
             fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Severity, E> {
-                Ok(Severity::from_report_bytes(v))
+                Ok(Severity::from_word(v))
             }
         }
         d.deserialize_str(V)

@@ -2,21 +2,22 @@
 
 use std::collections::HashMap;
 
-use crate::{Severity, SeverityCounts, Summary};
+use crate::{Severity, SeverityCounts};
 
-/// The distinct `(VulnerabilityID, PkgName)` pairs of a report with their severity.
+/// The distinct `(id, package)` pairs of a report with their severity. Findings of different
+/// scanners match on these two: the vulnerability id and the package name (for SARIF, which
+/// names no package, the package part is empty, so a SARIF baseline matches SARIF reports).
 ///
 /// When one key appears with several severities (the same CVE on the same package in two
 /// targets, rated differently), the highest one is kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FindingKeys {
     keys: HashMap<(String, String), Severity>,
-    summary: Summary,
 }
 
 impl FindingKeys {
-    pub(crate) fn from_parts(keys: HashMap<(String, String), Severity>, summary: Summary) -> Self {
-        Self { keys, summary }
+    pub(crate) const fn from_map(keys: HashMap<(String, String), Severity>) -> Self {
+        Self { keys }
     }
 
     /// Number of distinct keys.
@@ -33,23 +34,15 @@ impl FindingKeys {
 
     /// The severity recorded for a key.
     #[must_use]
-    pub fn get(&self, vulnerability_id: &str, pkg_name: &str) -> Option<Severity> {
-        self.keys
-            .get(&(vulnerability_id.to_owned(), pkg_name.to_owned()))
-            .copied()
+    pub fn get(&self, id: &str, package: &str) -> Option<Severity> {
+        self.keys.get(&(id.to_owned(), package.to_owned())).copied()
     }
 
-    /// `((VulnerabilityID, PkgName), severity)`, in no particular order.
+    /// `((id, package), severity)`, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = ((&str, &str), Severity)> + '_ {
         self.keys
             .iter()
             .map(|((i, p), s)| ((i.as_str(), p.as_str()), *s))
-    }
-
-    /// The summary of the same walk (counts of entries, not of keys).
-    #[must_use]
-    pub const fn summary(&self) -> &Summary {
-        &self.summary
     }
 
     /// Keys in `self` (the current report) that are not in `baseline`, counted by the

@@ -1,0 +1,145 @@
+//! The counting walk: each finding an adapter reads goes through [`Tally::add`], which applies
+//! the counting options in their one defined order (fixable-only, ignore rules, unique) and
+//! keeps counts, rule hits, baseline keys and, when asked, the findings themselves.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::{CountOptions, Finding, FindingKeys, RuleUse, Severity, SeverityCounts, Summary};
+
+/// What a caller wants besides the counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Want {
+    /// The `(id, package)` keys of the counted findings, for a baseline diff.
+    pub keys: bool,
+    /// The counted findings themselves (explanations, fix plans, SARIF output).
+    pub findings: bool,
+}
+
+/// Counts findings under [`CountOptions`].
+#[derive(Debug)]
+pub struct Tally<'o> {
+    opts: &'o CountOptions,
+    want: Want,
+    counts: SeverityCounts,
+    findings: u64,
+    rule_hits: Vec<u64>,
+    seen: HashSet<Box<str>>,
+    key_buf: String,
+    keys: Option<HashMap<(String, String), Severity>>,
+    kept: Vec<Finding>,
+}
+
+impl<'o> Tally<'o> {
+    /// A tally with nothing counted yet.
+    #[must_use]
+    pub fn new(opts: &'o CountOptions, want: Want) -> Self {
+        Self {
+            opts,
+            want,
+            counts: SeverityCounts::new(),
+            findings: 0,
+            rule_hits: vec![0; opts.ignore.as_ref().map_or(0, crate::IgnoreRules::len)],
+            seen: HashSet::new(),
+            key_buf: String::new(),
+            keys: want.keys.then(HashMap::new),
+            kept: Vec::new(),
+        }
+    }
+
+    /// The options counted under.
+    #[must_use]
+    pub const fn options(&self) -> &CountOptions {
+        self.opts
+    }
+
+    /// Adapters must fill `id`, `package`, `installed` and `unique_key`.
+    #[must_use]
+    pub fn needs_strings(&self) -> bool {
+        self.opts.unique || self.opts.ignore.is_some() || self.want.keys || self.want.findings
+    }
+
+    /// Adapters must fill every field they can (fix version, paths, purl, target, dates).
+    #[must_use]
+    pub fn needs_details(&self) -> bool {
+        self.opts.ignore.is_some() || self.want.findings
+    }
+
+    /// Counts one finding, if the options let it count.
+    pub fn add(&mut self, f: &Finding) {
+        let opts = self.opts;
+        if opts.fixable_only && !f.fixable {
+            return;
+        }
+        if let Some(ig) = &opts.ignore
+            && let Some(i) =
+                ig.matching_rule(&f.id, &f.target, f.pkg_path.as_deref(), f.purl.as_deref())
+        {
+            self.rule_hits[i] += 1;
+            return;
+        }
+        if opts.unique {
+            self.key_buf.clear();
+            match &f.unique_key {
+                Some(k) => self.key_buf.push_str(k),
+                None => {
+                    for (i, part) in [&f.id, &f.package, &f.installed].into_iter().enumerate() {
+                        if i > 0 {
+                            self.key_buf.push('\0');
+                        }
+                        self.key_buf.push_str(part);
+                    }
+                }
+            }
+            if self.seen.contains(self.key_buf.as_str()) {
+                return;
+            }
+            self.seen.insert(self.key_buf.as_str().into());
+        }
+        let sev = f.severity;
+        self.counts.add(sev);
+        self.findings += 1;
+        if let Some(keys) = &mut self.keys {
+            keys.entry((f.id.clone(), f.package.clone()))
+                .and_modify(|s| *s = (*s).max(sev))
+                .or_insert(sev);
+        }
+        if self.want.findings {
+            self.kept.push(f.clone());
+        }
+    }
+
+    /// Findings counted so far.
+    #[must_use]
+    pub const fn counted(&self) -> u64 {
+        self.findings
+    }
+
+    /// The summary: counts, rule use, keys and kept findings; `input` is left for the
+    /// adapter to fill.
+    #[must_use]
+    pub fn finish(self) -> Summary {
+        let (suppressed, expired_rules) = match &self.opts.ignore {
+            None => (Vec::new(), Vec::new()),
+            Some(ig) => (
+                ig.rules
+                    .iter()
+                    .zip(&self.rule_hits)
+                    .map(|(r, &count)| RuleUse {
+                        rule: r.description.clone(),
+                        count,
+                    })
+                    .collect(),
+                ig.expired_rules.clone(),
+            ),
+        };
+        Summary {
+            input: crate::InputInfo::default(),
+            counts: self.counts,
+            findings: self.findings,
+            suppressed,
+            expired_rules,
+            keys: self.keys.map(FindingKeys::from_map),
+            kept: self.kept,
+        }
+    }
+}
