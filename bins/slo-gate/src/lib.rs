@@ -12,9 +12,11 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use cli_support::{Exit, Failure, LogArgs};
+use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severity_list};
 use http_policy::{EndpointRules, HttpConfig, RetryPolicy, parse_endpoint};
 use jiff::{SignedDuration, Timestamp};
 use keptn_events::get_sli::GetSliFinishedData;
+use report_formats::{InputFormat, ReadOptions, read_report};
 use secrecy::SecretString;
 use sli_provider::gate::{
     self, Format, GateError, GateFiles, GateOptions, ResultConvention, context_with_filters,
@@ -22,7 +24,6 @@ use sli_provider::gate::{
 };
 use sli_provider::report::{BaselineDiff, ReportSli};
 use sli_provider::{QueryContext, Window};
-use trivy_report::{CountOptions, IgnoreRules, Severity, parse_severity_list};
 
 /// Where SLI values come from when `--provider` is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,11 +76,21 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub slo: PathBuf,
 
-    /// SLI values from a Trivy JSON report (`-` = stdin): built-in names
+    /// SLI values from a scanner report (`-` = stdin; Trivy JSON, trivy k8s, Trivy Operator,
+    /// Grype JSON, SARIF or CycloneDX, detected from the content): built-in names
     /// vulnerabilities_<severity>/_total, and sli.yaml queries
     /// `metricSelector=trivy.vulnerabilities.<SEVERITY>`.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// The format of --report: auto (detect), trivy, trivy-k8s, trivy-operator, grype, sarif,
+    /// cyclonedx. A report of another format is refused. (--baseline is always detected.)
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_input_format, requires = "report")]
+    pub input_format: InputFormat,
+
+    /// Count a trivy k8s report some resources of which could not be scanned.
+    #[arg(long, requires = "report")]
+    pub allow_incomplete: bool,
 
     /// SLI values from JSON: a {"name": number} map, or the data of a get-sli.finished event.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["sli", "baseline", "severity", "unique", "fixable_only", "ignore_file"])]
@@ -111,8 +122,8 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", requires = "report")]
     pub ignore_file: Option<PathBuf>,
 
-    /// Baseline Trivy report: adds new_vulnerabilities_<severity> and
-    /// fixed_vulnerabilities_<severity> (keyed by VulnerabilityID and PkgName).
+    /// Baseline report (any supported scanner): adds new_vulnerabilities_<severity> and
+    /// fixed_vulnerabilities_<severity>; findings match by vulnerability id and package name.
     #[arg(long, value_name = "REPORT", requires = "report")]
     pub baseline: Option<PathBuf>,
 
@@ -324,24 +335,51 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
         (None, None) => Vec::new(),
     };
     let opts = count_options(cli)?;
-    let bad = |path: &Path, e: trivy_report::ReportError| {
-        Failure::usage(format!("invalid Trivy report {}: {e}", path.display()))
+    let read = ReadOptions {
+        format: cli.input_format,
+        allow_incomplete: cli.allow_incomplete,
+        capture_limit: None,
     };
+    let want = Want {
+        keys: cli.baseline.is_some(),
+        ..Want::default()
+    };
+    let current = read_one(report, &opts, want, &read)?;
+    let sli = ReportSli::from_summary(&current, &selected);
     match &cli.baseline {
-        None => {
-            let summary =
-                trivy_report::summarize(open_report(report)?, &opts).map_err(|e| bad(report, e))?;
-            Ok(ReportSli::from_summary(&summary, &selected))
-        }
+        None => Ok(sli),
         Some(base) => {
-            let current = trivy_report::finding_keys(open_report(report)?, &opts)
-                .map_err(|e| bad(report, e))?;
-            let baseline =
-                trivy_report::finding_keys(open_report(base)?, &opts).map_err(|e| bad(base, e))?;
-            Ok(ReportSli::from_summary(current.summary(), &selected)
-                .with_baseline(BaselineDiff::between(&current, &baseline)))
+            // A baseline may come from another scanner: detect its format.
+            let baseline_read = ReadOptions {
+                format: InputFormat::Auto,
+                ..read
+            };
+            let baseline = read_one(base, &opts, want, &baseline_read)?;
+            // Both walks were asked for their keys (`want.keys`).
+            let now = current.keys.unwrap_or_default();
+            let then = baseline.keys.unwrap_or_default();
+            Ok(sli.with_baseline(BaselineDiff::between(&now, &then)))
         }
     }
+}
+
+fn read_one(
+    path: &Path,
+    opts: &CountOptions,
+    want: Want,
+    read: &ReadOptions,
+) -> Result<Summary, Failure> {
+    let name = path.display();
+    read_report(open_report(path)?, opts, want, read)
+        .map(|r| r.summary)
+        .map_err(|e| match e {
+            report_formats::ReportError::Refused { .. } => Failure::usage(format!("{name}: {e}")),
+            _ => Failure::usage(format!("the report {name} cannot be read: {e}")),
+        })
+}
+
+fn parse_input_format(raw: &str) -> Result<InputFormat, String> {
+    raw.parse()
 }
 
 /// Runs the gate; writes the result to `out`, returns the exit code.

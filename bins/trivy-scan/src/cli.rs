@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use cli_support::{Failure, LogArgs, env, parse_duration, validate_reference};
+use findings::{CountOptions, IgnoreRules, Severity, parse_severity_list};
 use metrics_sink::{FanOut, SharedBuffer};
+use report_formats::{InputFormat, ReadOptions};
 use trivy_report::runner::{ScanTarget, TrivyCommand};
-use trivy_report::{CountOptions, IgnoreRules, Severity, parse_severity_list};
 
 use crate::sinks::SinkArgs;
 
@@ -30,9 +31,20 @@ pub struct Cli {
     #[arg(long, value_name = "LIST")]
     pub severity: Option<String>,
 
-    /// Read this Trivy JSON report instead of running trivy (`-` = stdin).
+    /// Read this report instead of running trivy (`-` = stdin): Trivy JSON, trivy k8s,
+    /// Trivy Operator, Grype JSON, SARIF or CycloneDX, detected from the content.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["input", "rootfs", "server", "save_report"])]
     pub report: Option<PathBuf>,
+
+    /// The format of --report: auto (detect), trivy, trivy-k8s, trivy-operator, grype, sarif,
+    /// cyclonedx. A report of another format is refused.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_input_format, requires = "report")]
+    pub input_format: InputFormat,
+
+    /// Count a trivy k8s report some resources of which could not be scanned (the gap is
+    /// reported on stderr and in the JSON output).
+    #[arg(long, requires = "report")]
+    pub allow_incomplete: bool,
 
     /// Scan an image tarball (docker save / OCI archive) instead of pulling IMAGE.
     #[arg(long, value_name = "TAR", conflicts_with = "rootfs")]
@@ -72,8 +84,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub save_report: Option<PathBuf>,
 
-    /// Fail (exit 3) when trivy's vulnerability DB was updated longer ago than this (e.g. 2d).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "report")]
+    /// Fail (exit 3) when the vulnerability DB was updated longer ago than this (e.g. 2d):
+    /// trivy's cache, or the DB build time a report records (Grype; Trivy in client/server
+    /// mode). A report without a DB date is refused (exit 2).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_db_age: Option<Duration>,
 
     /// Count distinct (VulnerabilityID, PkgName, InstalledVersion) instead of every entry.
@@ -141,6 +155,7 @@ pub(crate) struct Plan {
     pub(crate) source: Source,
     pub(crate) severities: Vec<Severity>,
     pub(crate) count: CountOptions,
+    pub(crate) read: ReadOptions,
     pub(crate) format: Format,
     pub(crate) sinks: Sinks,
     pub(crate) max_db_age: Option<Duration>,
@@ -189,6 +204,11 @@ impl Cli {
             source,
             severities,
             count,
+            read: ReadOptions {
+                format: self.input_format,
+                allow_incomplete: self.allow_incomplete,
+                capture_limit: None,
+            },
             format: self.format,
             sinks,
             max_db_age: self.max_db_age,
@@ -332,4 +352,8 @@ impl Cli {
             captured,
         })
     }
+}
+
+fn parse_input_format(raw: &str) -> Result<InputFormat, String> {
+    raw.parse()
 }

@@ -97,6 +97,7 @@ impl Output {
                 self.line(&format!("Ignore rule expired, not applied: {r}"));
             }
         }
+        self.json.insert("input".into(), json!(s.input));
         self.json.insert(
             "trivy".into(),
             scanned.trivy.as_ref().map_or(Value::Null, |v| {

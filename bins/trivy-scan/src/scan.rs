@@ -6,8 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use cli_support::Failure;
+use findings::{Summary, Want};
+use report_formats::{InputFormat, ReadOptions, ReportError, read_report};
 use trivy_report::runner::{self, DbMetadata, RunError, TrivyCommand, TrivyVersion};
-use trivy_report::{Summary, summarize};
 
 use crate::cli::{Plan, Source};
 
@@ -24,7 +25,13 @@ pub(crate) struct Scanned {
 
 pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
     let (summary, trivy) = match &plan.source {
-        Source::Report(path) => (read_report(path.as_deref(), plan)?, None),
+        Source::Report(path) => {
+            let summary = report_file(path.as_deref(), plan)?;
+            if let Some(max) = plan.max_db_age {
+                check_report_db_age(&summary, max)?;
+            }
+            (summary, None)
+        }
         Source::Trivy(cmd) => {
             let cache = cmd.cache_dir.as_deref();
             // Offline, the DB cannot change during the scan: refuse a stale one before
@@ -42,9 +49,15 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
             }
             let file = File::open(path)
                 .map_err(|e| Failure::external(format!("cannot read trivy's report: {e}")))?;
-            let summary = summarize(BufReader::new(file), &plan.count).map_err(|e| {
-                Failure::external(format!("trivy wrote a report that cannot be read: {e}"))
-            })?;
+            let read = ReadOptions {
+                format: InputFormat::Trivy,
+                ..plan.read.clone()
+            };
+            let summary = read_report(BufReader::new(file), &plan.count, Want::default(), &read)
+                .map_err(|e| {
+                    Failure::external(format!("trivy wrote a report that cannot be read: {e}"))
+                })?
+                .summary;
             let version = trivy_version(cmd, &summary).await?;
             if let Some(max) = plan.max_db_age {
                 check_db_age(version.vulnerability_db.as_ref(), max)?;
@@ -55,7 +68,7 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
     let image = plan
         .image
         .clone()
-        .or_else(|| summary.artifact_name.clone())
+        .or_else(|| summary.artifact_name().map(str::to_owned))
         .unwrap_or_default();
     Ok(Scanned {
         summary,
@@ -65,8 +78,9 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
     })
 }
 
-fn read_report(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
+fn report_file(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
     let name = path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string());
+    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, Want::default(), &plan.read);
     let result = match path {
         Some(p) => {
             let meta = std::fs::metadata(p)
@@ -78,15 +92,50 @@ fn read_report(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
             }
             let file = File::open(p)
                 .map_err(|e| Failure::usage(format!("cannot read the report {name}: {e}")))?;
-            summarize(BufReader::new(file), &plan.count)
+            read(&mut BufReader::new(file))
         }
-        None => summarize(std::io::stdin().lock(), &plan.count),
+        None => read(&mut std::io::stdin().lock()),
     };
-    result.map_err(|e| {
-        Failure::usage(format!(
-            "the report {name} is not a valid Trivy JSON report: {e}"
-        ))
-    })
+    let report = result.map_err(|e| report_failure(&name, &e))?;
+    if let Some(gap) = &report.summary.input.incomplete {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "trivy-scan: warning: {} of {} resources could not be scanned; their findings are not counted ({})",
+            gap.failed,
+            gap.total,
+            gap.examples.join("; ")
+        );
+    }
+    Ok(report.summary)
+}
+
+/// One line for a report that could not be counted, naming the file.
+pub(crate) fn report_failure(name: &str, e: &ReportError) -> Failure {
+    match e {
+        ReportError::Json(json_stream::Error::Io(_)) => {
+            Failure::usage(format!("cannot read the report {name}: {e}"))
+        }
+        ReportError::Refused { .. } => Failure::usage(format!("{name}: {e}")),
+        _ => Failure::usage(format!("the report {name} cannot be read: {e}")),
+    }
+}
+
+/// `--max-db-age` on a stored report: the DB build time it records, if any.
+fn check_report_db_age(summary: &Summary, max: Duration) -> Result<(), Failure> {
+    let Some(db) = &summary.input.db else {
+        return Err(Failure::usage(format!(
+            "--max-db-age cannot be checked: this {} report records no vulnerability DB date (Grype reports and Trivy client/server reports do)",
+            summary.input.format
+        )));
+    };
+    let meta = DbMetadata {
+        version: 0,
+        updated_at: db.built,
+        next_update: db.built,
+        downloaded_at: db.built,
+    };
+    check_db_age(Some(&meta), max)
 }
 
 /// The version of trivy and of the DB the scan used, without a second trivy process (which
@@ -96,9 +145,9 @@ fn read_report(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
 /// then is `trivy version` asked.
 async fn trivy_version(cmd: &TrivyCommand, summary: &Summary) -> Result<TrivyVersion, Failure> {
     let cache = cmd.cache_dir.as_deref();
-    match &summary.trivy_version {
+    match summary.scanner_version() {
         Some(version) => Ok(TrivyVersion {
-            version: version.clone(),
+            version: version.to_owned(),
             vulnerability_db: runner::cached_db_metadata(cache).map_err(|e| trivy_failure(&e))?,
         }),
         None => runner::version(&cmd.bin, cache, Duration::from_secs(60))

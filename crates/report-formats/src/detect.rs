@@ -141,28 +141,28 @@ fn object<R: Read>(
                 let (tally, stats) = s
                     .trivy
                     .get_or_insert_with(|| (s_tally(count, want), trivy::Stats::default()));
-                trivy::results(r, tally, stats)?;
+                within(Format::TrivyJson, trivy::results(r, tally, stats))?;
                 TopValue::Walked(kind)
             }
             ("Resources" | "Vulnerabilities" | "Findings", Kind::Array) => {
                 let (tally, stats) = s
                     .k8s
                     .get_or_insert_with(|| (s_tally(count, want), trivy::K8sStats::default()));
-                trivy::k8s_resources(r, tally, stats)?;
+                within(Format::TrivyK8s, trivy::k8s_resources(r, tally, stats))?;
                 TopValue::Walked(kind)
             }
             ("matches", Kind::Array) => {
                 let (tally, stats) = s
                     .grype
                     .get_or_insert_with(|| (s_tally(count, want), grype::Stats::default()));
-                grype::matches(r, tally, stats)?;
+                within(Format::GrypeJson, grype::matches(r, tally, stats))?;
                 TopValue::Walked(kind)
             }
             ("runs", Kind::Array) => {
                 let (tally, stats) = s
                     .sarif
                     .get_or_insert_with(|| (s_tally(count, want), sarif::Stats::default()));
-                sarif::runs(r, tally, stats)?;
+                within(Format::Sarif, sarif::runs(r, tally, stats))?;
                 TopValue::Walked(kind)
             }
             (k, Kind::Object | Kind::Array) if CAPTURED.contains(&k) => {
@@ -201,6 +201,24 @@ fn object<R: Read>(
                 "top-level key `{found}` differs from `{name}` only in letter case; refusing to guess whether it is meant"
             ),
         ));
+    }
+    // The arrays a streaming format walks: another type there is malformed, not empty.
+    let arrays: &[&str] = match format {
+        Format::TrivyJson | Format::TrivyJsonLegacy => &["Results"],
+        Format::TrivyK8s => &["Resources", "Vulnerabilities", "Findings"],
+        Format::GrypeJson => &["matches"],
+        Format::Sarif => &["runs"],
+        Format::CycloneDx | Format::TrivyOperator => &[],
+    };
+    for k in arrays {
+        if let Some(v) = facts.get(k)
+            && !matches!(v.kind(), Kind::Array | Kind::Null)
+        {
+            return Err(ReportError::malformed(
+                format,
+                format!("`{k}` is {}, expected a list", v.kind().article()),
+            ));
+        }
     }
     let (summary_tally, info) = match format {
         Format::TrivyJson | Format::TrivyJsonLegacy => {
@@ -251,6 +269,14 @@ fn object<R: Read>(
     let mut summary = summary_tally.finish();
     summary.input = info;
     Ok((format, summary))
+}
+
+/// A shape error inside a streamed array belongs to that array's format.
+fn within(format: Format, r: Result<(), json_stream::Error>) -> Result<(), ReportError> {
+    r.map_err(|e| match e {
+        json_stream::Error::Shape { message } => ReportError::malformed(format, message),
+        e => e.into(),
+    })
 }
 
 fn s_tally(count: &CountOptions, want: Want) -> Tally<'_> {
@@ -477,7 +503,13 @@ fn element<R: Read>(
                 r.skip_value()?;
             }
             _ => {
-                if !walker.on_key(r, trivy_tally)? {
+                let handled = walker.on_key(r, trivy_tally).map_err(|e| match e {
+                    json_stream::Error::Shape { message } => {
+                        ReportError::malformed(Format::TrivyJsonLegacy, message)
+                    }
+                    e => e.into(),
+                })?;
+                if !handled {
                     r.skip_value()?;
                 }
             }

@@ -616,7 +616,7 @@ pub fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trivy_report::{Severity, SeverityCounts, Summary};
+    use findings::{Severity, SeverityCounts, Summary};
 
     const SEED_SLO: &str = "---\nspec_version: \"0.1.0\"\nfilter: {}\ncomparison:\n  compare_with: single_result\n  include_result_with_score: pass\n  number_of_comparison_results: 1\n  aggregate_function: avg\nobjectives:\n- sli: trivy_vulns\n  pass:\n    - criteria:\n      - \"<10\"\ntotal_score:\n  pass: 90%\n  warning: 75%\n";
     const SEED_SLI: &str =

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use trivy_report::{FindingKeys, Severity, SeverityCounts, Summary};
+use findings::{FindingKeys, Severity, SeverityCounts, Summary};
 
 use crate::Indicator;
 use crate::query::{parse_dynatrace_query, selector_metric_key};

@@ -1,14 +1,14 @@
 //! Arbitrary input never panics.
 
+use crate::compat::{CountOptions, ReportError, summarize, summarize_slice, summarize_with_serde};
 use proptest::prelude::*;
-use trivy_report::{CountOptions, ReportError, summarize, summarize_slice, summarize_with_serde};
 
 fn all_opts() -> CountOptions {
     CountOptions {
         unique: true,
         fixable_only: true,
         ignore: Some(
-            trivy_report::parse_trivyignore("CVE-2021-36159\n", jiff::civil::date(2020, 1, 1))
+            crate::compat::parse_trivyignore("CVE-2021-36159\n", jiff::civil::date(2020, 1, 1))
                 .unwrap(),
         ),
     }
@@ -40,13 +40,24 @@ proptest! {
     }
 }
 
+/// What both readers must agree on (the reference records nothing about the input).
+fn counted(
+    s: &crate::compat::Summary,
+) -> (
+    crate::compat::SeverityCounts,
+    u64,
+    Vec<crate::compat::RuleUse>,
+) {
+    (s.counts, s.findings, s.suppressed.clone())
+}
+
 /// The hand-written reader and the serde_json visitors must agree: same verdict (ok or not),
 /// same counts when ok, same line for syntax errors.
 fn agree(bytes: &[u8], opts: &CountOptions) -> Result<(), TestCaseError> {
     let fast = summarize(bytes, opts);
     let reference = summarize_with_serde(bytes, true, opts);
     match (&fast, &reference) {
-        (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+        (Ok(a), Ok(b)) => prop_assert_eq!(counted(a), counted(b)),
         (Err(a), Err(b)) => {
             // This reader decodes (and so checks the UTF-8 of) every key; serde_json's
             // `IgnoredAny` does not, so with several edits the first error found may differ.
@@ -110,8 +121,8 @@ fn every_fixture_agrees_with_serde() {
                 let a = summarize(&bytes[..], &opts).unwrap();
                 let b = summarize_with_serde(&bytes, false, &opts).unwrap();
                 let c = summarize_with_serde(&bytes, true, &opts).unwrap();
-                assert_eq!(a, b, "{}", p.display());
-                assert_eq!(a, c, "{}", p.display());
+                assert_eq!(counted(&a), counted(&b), "{}", p.display());
+                assert_eq!(counted(&a), counted(&c), "{}", p.display());
             }
         }
     }

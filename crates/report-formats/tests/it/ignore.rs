@@ -1,14 +1,14 @@
 //! Ignore files in both formats, on the generated alpine report (29 findings).
 
-use jiff::civil::date;
-use trivy_report::{
+use crate::compat::{
     CountOptions, IgnoreError, IgnoreRules, RuleUse, Severity, parse_trivyignore,
     parse_trivyignore_yaml, summarize,
 };
+use jiff::civil::date;
 
 const TODAY: jiff::civil::Date = date(2026, 1, 1);
 
-fn count(rules: IgnoreRules, unique: bool) -> trivy_report::Summary {
+fn count(rules: IgnoreRules, unique: bool) -> crate::compat::Summary {
     let bytes = crate::report_bytes("generated-0.76-rootfs-alpine-3.14.json");
     summarize(
         &bytes[..],
@@ -21,7 +21,7 @@ fn count(rules: IgnoreRules, unique: bool) -> trivy_report::Summary {
     .unwrap()
 }
 
-fn uses(s: &trivy_report::Summary) -> Vec<(String, u64)> {
+fn uses(s: &crate::compat::Summary) -> Vec<(String, u64)> {
     s.suppressed
         .iter()
         .map(|RuleUse { rule, count }| (rule.clone(), *count))
