@@ -164,7 +164,7 @@ def svg_plot(series, sizes_mb, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--floor", required=True)
-    ap.add_argument("--count", required=True, help="crates/trivy-report example `count`")
+    ap.add_argument("--count", required=True, help="crates/report-formats example `count`")
     ap.add_argument("--trivy-scan")
     ap.add_argument("--slo-gate")
     ap.add_argument("--slo", required=True)

@@ -39,7 +39,7 @@ sizes="$(IFS=,; echo "${reports[*]}")"
 echo "== building (release)"
 CARGO_TARGET_DIR="$target/bench-floor" cargo build --release --quiet --manifest-path "$here/floor/Cargo.toml"
 floor="$target/bench-floor/release/bench-floor"
-(cd "$root" && CARGO_TARGET_DIR="$target" cargo build --release --quiet -p trivy-report --example count)
+(cd "$root" && CARGO_TARGET_DIR="$target" cargo build --release --quiet -p report-formats --example count)
 count="$target/release/examples/count"
 scan_args=()
 if (cd "$root" && CARGO_TARGET_DIR="$target" cargo build --release --quiet -p trivy-scan -p slo-gate); then

@@ -75,13 +75,17 @@ mod bad_input {
                 assert_input_error(&r, &["cut.json", want]);
             }
         }
-        let opts = trivy_report::CountOptions::default();
+        let opts = findings::CountOptions::default();
+        let read = report_formats::ReadOptions::default();
         let end = big.trim_ascii_end().len();
         for cut in (1..end).step_by(1024) {
-            let e = trivy_report::summarize_slice(&big[..cut], &opts)
+            let e = report_formats::read_report(&big[..cut], &opts, findings::Want::default(), &read)
                 .expect_err("a truncated report never counts");
             assert!(
-                matches!(e, trivy_report::ReportError::Truncated { .. }),
+                matches!(
+                    e,
+                    report_formats::ReportError::Json(json_stream::Error::Truncated { .. })
+                ),
                 "cut at {cut}: {e}"
             );
         }
@@ -1085,8 +1089,8 @@ mod prop {
         for _ in 0..4000 {
             let n = rng.below(24);
             let text: String = (0..n).map(|_| rng.pick(&atoms)).collect();
-            let _ = trivy_report::parse_trivyignore(&text, today);
-            let _ = trivy_report::parse_trivyignore_yaml(&text, today);
+            let _ = findings::parse_trivyignore(&text, today);
+            let _ = findings::parse_trivyignore_yaml(&text, today);
         }
     }
 
@@ -1099,7 +1103,7 @@ mod prop {
         for _ in 0..4000 {
             let n = rng.below(8);
             let s: String = (0..n).map(|_| rng.pick(&atoms)).collect();
-            match trivy_report::parse_severity_list(&s) {
+            match findings::parse_severity_list(&s) {
                 Ok(list) => assert!(!list.is_empty(), "{s:?} parsed to nothing"),
                 Err(e) => assert!(!e.to_string().is_empty(), "{s:?}"),
             }
