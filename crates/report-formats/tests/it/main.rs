@@ -1,8 +1,10 @@
 //! Integration tests for report-formats (one test binary, one module per area).
 
 mod compat;
+mod cyclonedx;
 mod ignore;
 mod trivy_errors;
+mod trivy_operator;
 mod trivy_fixtures;
 mod trivy_props;
 
