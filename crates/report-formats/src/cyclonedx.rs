@@ -357,7 +357,9 @@ fn fill_strings(
         f.package.push_str(name);
         f.installed.push_str(version);
         if details {
-            f.purl = Some(field("purl")).filter(|p| !p.is_empty()).map(str::to_owned);
+            f.purl = Some(field("purl"))
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned);
         }
     } else {
         for part in ["ref", r] {

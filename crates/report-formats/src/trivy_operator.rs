@@ -81,16 +81,13 @@ impl Operator {
     ) -> Result<(), ReportError> {
         let n = self.objects + 1;
         let label = || {
-            name_of(obj.get("metadata"))
-                .map_or_else(|| format!("Trivy Operator object {n}"), |name| format!("`{name}`"))
+            name_of(obj.get("metadata")).map_or_else(
+                || format!("Trivy Operator object {n}"),
+                |name| format!("`{name}`"),
+            )
         };
         captured::refuse_case_variants(obj, ITEM_KEYS, &label).map_err(malformed)?;
-        self.count(
-            obj.get("kind"),
-            obj.get("report"),
-            tally,
-            &label,
-        )
+        self.count(obj.get("kind"), obj.get("report"), tally, &label)
     }
 
     /// Counts one object if its kind is a vulnerability report; `at` names it in messages
@@ -323,18 +320,12 @@ pub(crate) fn read_object(
     tally: &mut Tally<'_>,
 ) -> Result<InputInfo, ReportError> {
     let mut op = Operator::default();
-    let is_list =
-        facts.str("kind").is_some_and(|k| k.ends_with("List")) && facts.has("items");
+    let is_list = facts.str("kind").is_some_and(|k| k.ends_with("List")) && facts.has("items");
     if !is_list {
         // §1.3 row 12: one object with an aquasecurity apiVersion.
         let get = |k: &str| facts.get(k).map(top_value);
         let (kind, report) = (get("kind"), get("report"));
-        op.count(
-            kind.as_deref(),
-            report.as_deref(),
-            tally,
-            &String::new,
-        )?;
+        op.count(kind.as_deref(), report.as_deref(), tally, &String::new)?;
         return op.finish();
     }
     let items: &[Value] = match facts.get("items") {
@@ -347,7 +338,10 @@ pub(crate) fn read_object(
         }
         Some(other) => {
             return Err(ReportError::refused(
-                format!("a Kubernetes List whose items is {}", other.kind().article()),
+                format!(
+                    "a Kubernetes List whose items is {}",
+                    other.kind().article()
+                ),
                 "not a list of Trivy Operator reports",
             ));
         }
@@ -372,12 +366,9 @@ pub(crate) fn read_object(
         let Some(obj) = item.as_object() else {
             continue; // checked above
         };
-        op.count(
-            obj.get("kind"),
-            obj.get("report"),
-            tally,
-            &|| format!("items[{i}]"),
-        )?;
+        op.count(obj.get("kind"), obj.get("report"), tally, &|| {
+            format!("items[{i}]")
+        })?;
     }
     op.finish()
 }

@@ -120,7 +120,10 @@ fn corpus_list_gives_the_expected_results() {
     );
     let r = read(&bytes, false, false).unwrap();
     let s = r.summary.input.scanner.as_ref().unwrap();
-    assert_eq!((s.name.as_str(), s.version.as_deref()), ("Trivy", Some("0.31.3")));
+    assert_eq!(
+        (s.name.as_str(), s.version.as_deref()),
+        ("Trivy", Some("0.31.3"))
+    );
     // From the first counted report: registry.server/repository:tag.
     assert_eq!(
         r.summary.artifact_name(),
@@ -154,7 +157,13 @@ fn single_object_and_bare_array_built_from_the_list() {
         // `kubectl get vulnerabilityreport NAME -o json`: one item.
         let (plain, fixable) = oracle(item);
         assert!(plain.iter().sum::<u64>() > 0);
-        check(&to_vec(item), &format!("items[{i}] alone"), plain, plain, fixable);
+        check(
+            &to_vec(item),
+            &format!("items[{i}] alone"),
+            plain,
+            plain,
+            fixable,
+        );
         total = (add(total.0, plain), add(total.1, fixable));
     }
     // The two items together are the whole List (the corpus README's numbers).
@@ -194,7 +203,7 @@ fn single_object_and_bare_array_built_from_the_list() {
 }
 
 fn report(kind: &str, vulns: Value) -> Value {
-    json!({
+    let mut r = json!({
         "apiVersion": "aquasecurity.github.io/v1alpha1",
         "kind": kind,
         "metadata": {"name": "r", "namespace": "ns"},
@@ -203,18 +212,23 @@ fn report(kind: &str, vulns: Value) -> Value {
             "registry": {"server": ""},
             "scanner": {"name": "Trivy", "version": "0.50.0"},
             "summary": {"criticalCount": 0},
-            "vulnerabilities": vulns,
         }
-    })
+    });
+    r["report"]["vulnerabilities"] = vulns;
+    r
 }
 
 fn v(id: &str, resource: &str, installed: &str, fixed: Value, severity: &str) -> Value {
-    json!({"vulnerabilityID": id, "resource": resource, "installedVersion": installed,
-           "fixedVersion": fixed, "severity": severity})
+    let mut v = json!({"vulnerabilityID": id, "resource": resource, "installedVersion": installed,
+           "severity": severity});
+    v["fixedVersion"] = fixed;
+    v
 }
 
 fn list_of(items: Vec<Value>) -> Vec<u8> {
-    to_vec(&json!({"apiVersion": "v1", "kind": "List", "items": items}))
+    let mut list = json!({"apiVersion": "v1", "kind": "List"});
+    list["items"] = Value::Array(items);
+    to_vec(&list)
 }
 
 #[test]
@@ -282,24 +296,43 @@ fn which_kinds_count_and_the_unique_key() {
 fn objects_without_a_vulnerability_report_are_refused() {
     let single = report("ExposedSecretReport", json!([]));
     let e = err_text(read(&to_vec(&single), false, false));
-    assert!(e.starts_with("Trivy Operator ExposedSecretReport: not a vulnerability report"), "{e}");
+    assert!(
+        e.starts_with("Trivy Operator ExposedSecretReport: not a vulnerability report"),
+        "{e}"
+    );
     let bare = Value::Array(vec![
         report("ConfigAuditReport", json!([])),
         report("SbomReport", json!([])),
         report("ConfigAuditReport", json!([])),
     ]);
     let e = err_text(read(&to_vec(&bare), false, false));
-    assert!(e.starts_with("Trivy Operator ConfigAuditReport, SbomReport: not"), "{e}");
+    assert!(
+        e.starts_with("Trivy Operator ConfigAuditReport, SbomReport: not"),
+        "{e}"
+    );
     // A report of a counted kind with an empty list (and a zero summary) is valid: 0.
-    let r = read(&to_vec(&report("VulnerabilityReport", json!([]))), false, false).unwrap();
+    let r = read(
+        &to_vec(&report("VulnerabilityReport", json!([]))),
+        false,
+        false,
+    )
+    .unwrap();
     assert_eq!(counts(&r), [0; 5]);
-    let r = read(&to_vec(&report("VulnerabilityReport", Value::Null)), false, true).unwrap();
+    let r = read(
+        &to_vec(&report("VulnerabilityReport", Value::Null)),
+        false,
+        true,
+    )
+    .unwrap();
     assert_eq!(counts(&r), [0; 5]);
 }
 
 #[test]
 fn lists_must_hold_only_trivy_operator_reports() {
-    let good = report("VulnerabilityReport", json!([v("C", "p", "1", json!(""), "HIGH")]));
+    let good = report(
+        "VulnerabilityReport",
+        json!([v("C", "p", "1", json!(""), "HIGH")]),
+    );
     let e = err_text(read(&list_of(vec![]), false, false));
     assert!(e.starts_with("an empty Kubernetes List"), "{e}");
     let e = err_text(read(
@@ -316,10 +349,16 @@ fn lists_must_hold_only_trivy_operator_reports() {
     assert!(e.contains("items is an object"), "{e}");
     let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}});
     let e = err_text(read(&list_of(vec![good.clone(), pod]), false, false));
-    assert!(e.starts_with("a List that does not hold only Trivy Operator reports"), "{e}");
+    assert!(
+        e.starts_with("a List that does not hold only Trivy Operator reports"),
+        "{e}"
+    );
     assert!(e.contains("items[1]") && e.contains("Pod"), "{e}");
     let e = err_text(read(&list_of(vec![good, json!(3)]), false, false));
-    assert!(e.contains("items[1] is a number, expected an object"), "{e}");
+    assert!(
+        e.contains("items[1] is a number, expected an object"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -329,7 +368,10 @@ fn summary_guard() {
         r["report"]["summary"] = json!({"criticalCount": 2, "highCount": 1, "noneCount": 40});
         for (unique, fixable) in [(false, false), (true, false), (false, true)] {
             let e = err_text(read(&list_of(vec![r.clone()]), unique, fixable));
-            assert!(e.contains("items[0].report: its summary counts 3 vulnerabilities but lists none"), "{e}");
+            assert!(
+                e.contains("items[0].report: its summary counts 3 vulnerabilities but lists none"),
+                "{e}"
+            );
         }
     }
     // noneCount is packages without vulnerabilities, and non-integers do not count.
@@ -337,9 +379,15 @@ fn summary_guard() {
     r["report"]["summary"] = json!({"noneCount": 40, "lowCount": "3", "highCount": 0.5});
     assert_eq!(counts(&read(&to_vec(&r), false, false).unwrap()), [0; 5]);
     // Both present and disagreeing: the list is counted.
-    let mut r = report("VulnerabilityReport", json!([v("C", "p", "1", json!(""), "LOW")]));
+    let mut r = report(
+        "VulnerabilityReport",
+        json!([v("C", "p", "1", json!(""), "LOW")]),
+    );
     r["report"]["summary"] = json!({"criticalCount": 9});
-    assert_eq!(counts(&read(&to_vec(&r), false, false).unwrap()), [0, 0, 0, 1, 0]);
+    assert_eq!(
+        counts(&read(&to_vec(&r), false, false).unwrap()),
+        [0, 0, 0, 1, 0]
+    );
 }
 
 #[test]
@@ -359,11 +407,20 @@ fn wrong_types_are_malformed_with_their_path() {
         report("VulnerabilityReport", json!(["CVE-1"])),
         "items[0].report.vulnerabilities[0] is a string, expected an object".into(),
     ));
-    for key in ["severity", "vulnerabilityID", "resource", "installedVersion", "fixedVersion"] {
+    for key in [
+        "severity",
+        "vulnerabilityID",
+        "resource",
+        "installedVersion",
+        "fixedVersion",
+    ] {
         let mut vuln = v("C", "p", "1", json!("2"), "HIGH");
         vuln[key] = json!(5);
         cases.push((
-            report("VulnerabilityReport", json!([v("A", "p", "1", json!(""), "LOW"), vuln])),
+            report(
+                "VulnerabilityReport",
+                json!([v("A", "p", "1", json!(""), "LOW"), vuln]),
+            ),
             format!("items[0].report.vulnerabilities[1].{key} is a number, expected a string"),
         ));
     }
@@ -371,7 +428,10 @@ fn wrong_types_are_malformed_with_their_path() {
         for (unique, fixable) in [(false, false), (true, false), (false, true)] {
             let e = read(&list_of(vec![item.clone()]), unique, fixable).unwrap_err();
             assert!(matches!(e, ReportError::Malformed { .. }), "{e}");
-            assert_eq!(e.to_string(), format!("malformed trivy-operator report: {msg}"));
+            assert_eq!(
+                e.to_string(),
+                format!("malformed trivy-operator report: {msg}")
+            );
         }
     }
     // A single object: the path starts at the top.
@@ -382,7 +442,10 @@ fn wrong_types_are_malformed_with_their_path() {
     // In a bare array the report is named by its metadata.
     let bad = report("VulnerabilityReport", json!([{"severity": ["HIGH"]}]));
     let e = err_text(read(&to_vec(&json!([bad])), false, false));
-    assert!(e.contains("`ns/r`.report.vulnerabilities[0].severity is an array"), "{e}");
+    assert!(
+        e.contains("`ns/r`.report.vulnerabilities[0].severity is an array"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -392,10 +455,10 @@ fn key_case_variants_are_refused() {
     let mut vuln = good.clone();
     vuln["Severity"] = vuln["severity"].take();
     cases.push((report("VulnerabilityReport", json!([vuln])), "`Severity`"));
-    let mut r = report("VulnerabilityReport", json!([good.clone()]));
+    let mut r = report("VulnerabilityReport", json!([good]));
     r["report"]["Vulnerabilities"] = r["report"]["vulnerabilities"].take();
     cases.push((r, "`Vulnerabilities`"));
-    let mut r = report("VulnerabilityReport", json!([good.clone()]));
+    let mut r = report("VulnerabilityReport", json!([good]));
     r["Kind"] = r["kind"].take();
     cases.push((r, "`Kind`"));
     let mut r = report("VulnerabilityReport", json!([]));
@@ -443,7 +506,11 @@ fn truncated_and_deeply_nested_inputs_name_line_and_column() {
     }
     let mut r = report("VulnerabilityReport", json!([]));
     r["report"]["extra"] = deep;
-    for bytes in [list_of(vec![r.clone()]), to_vec(&json!([r.clone()])), to_vec(&r)] {
+    for bytes in [
+        list_of(vec![r.clone()]),
+        to_vec(&json!([r.clone()])),
+        to_vec(&r),
+    ] {
         let e = read(&bytes, false, false).unwrap_err();
         assert!(e.to_string().contains("line"), "{e}");
     }
