@@ -4,8 +4,8 @@ mod compat;
 mod cyclonedx;
 mod ignore;
 mod trivy_errors;
-mod trivy_operator;
 mod trivy_fixtures;
+mod trivy_operator;
 mod trivy_props;
 
 use std::path::PathBuf;
