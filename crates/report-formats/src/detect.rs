@@ -503,6 +503,14 @@ fn element<R: Read>(
                 r.skip_value()?;
             }
             _ => {
+                // `Kind` for `kind`: Go's decoder would read it; never skip such a report.
+                r.refuse_case_variant(trivy_operator::ITEM_KEYS)
+                    .map_err(|e| match e {
+                        json_stream::Error::Shape { message } => {
+                            ReportError::malformed(Format::TrivyOperator, message)
+                        }
+                        e => e.into(),
+                    })?;
                 let handled = walker.on_key(r, trivy_tally).map_err(|e| match e {
                     json_stream::Error::Shape { message } => {
                         ReportError::malformed(Format::TrivyJsonLegacy, message)

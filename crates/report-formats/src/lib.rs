@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod captured;
 mod cyclonedx;
 mod detect;
 mod grype;

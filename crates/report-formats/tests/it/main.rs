@@ -1,9 +1,11 @@
 //! Integration tests for report-formats (one test binary, one module per area).
 
 mod compat;
+mod cyclonedx;
 mod ignore;
 mod trivy_errors;
 mod trivy_fixtures;
+mod trivy_operator;
 mod trivy_props;
 
 use std::path::PathBuf;
