@@ -1,6 +1,7 @@
 //! Integration tests for report-formats (one test binary, one module per area).
 
 mod compat;
+mod corpus;
 mod cyclonedx;
 mod ignore;
 mod trivy_errors;
