@@ -126,7 +126,8 @@ impl Output {
             plan.severities
                 .iter()
                 .map(|s| (s.as_str(), scanned.summary.counts.get(*s))),
-        );
+        )
+        .with_scanner(scanner_label(&scanned.summary));
         let outcomes = plan.sinks.fanout.push_all(&snapshot).await;
         let failed = crate::sinks::report_outcomes(&outcomes, &mut std::io::stderr());
         let captured: Vec<Value> = plan
@@ -250,4 +251,16 @@ pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>,
         data: serde_json::to_value(&outcome.data)
             .map_err(|e| Failure::external(format!("cannot encode the evaluation: {e}")))?,
     }))
+}
+
+/// The metrics' `scanner` label: the report's scanner name in lower case (`trivy`, `grype`, a
+/// SARIF or CycloneDX tool), `trivy` when the report names none (trivy ran, or an old report).
+fn scanner_label(summary: &findings::Summary) -> String {
+    summary
+        .input
+        .scanner
+        .as_ref()
+        .map(|s| s.name.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| metrics_sink::names::DEFAULT_SCANNER.to_owned())
 }

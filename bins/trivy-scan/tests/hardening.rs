@@ -79,8 +79,9 @@ mod bad_input {
         let read = report_formats::ReadOptions::default();
         let end = big.trim_ascii_end().len();
         for cut in (1..end).step_by(1024) {
-            let e = report_formats::read_report(&big[..cut], &opts, findings::Want::default(), &read)
-                .expect_err("a truncated report never counts");
+            let e =
+                report_formats::read_report(&big[..cut], &opts, findings::Want::default(), &read)
+                    .expect_err("a truncated report never counts");
             assert!(
                 matches!(
                     e,

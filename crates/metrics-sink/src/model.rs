@@ -12,6 +12,10 @@ pub mod names {
     pub const VULNERABILITIES_TOTAL: &str = "trivy.image.vulnerabilities.total";
     /// Attribute key holding the upper-case Trivy severity (`CRITICAL`).
     pub const SEVERITY: &str = "vulnerability.severity";
+    /// The scanner that produced the counts (`trivy`, `grype`, a SARIF or CycloneDX tool).
+    pub const SCANNER: &str = "scanner";
+    /// The scanner when none is named: the seed's.
+    pub const DEFAULT_SCANNER: &str = "trivy";
 }
 
 /// The scanned image, as the user named it.
@@ -104,6 +108,8 @@ pub struct Snapshot {
     pub observed_at: jiff::Timestamp,
     /// Per-severity gauges in the user's order, then the total.
     pub metrics: Vec<Metric>,
+    /// The scanner that produced the counts ([`names::DEFAULT_SCANNER`] unless set).
+    pub scanner: String,
 }
 
 impl Snapshot {
@@ -136,7 +142,22 @@ impl Snapshot {
             image,
             observed_at,
             metrics,
+            scanner: names::DEFAULT_SCANNER.to_owned(),
         }
+    }
+
+    /// The same snapshot from another scanner (`grype`, a SARIF or CycloneDX tool name).
+    #[must_use]
+    pub fn with_scanner(mut self, scanner: impl Into<String>) -> Self {
+        self.scanner = scanner.into();
+        self
+    }
+
+    /// The scanner, when it is not the seed's Trivy: backends whose seed-compatible output
+    /// must stay byte for byte (Dynatrace) add a dimension only then.
+    #[must_use]
+    pub fn non_default_scanner(&self) -> Option<&str> {
+        (self.scanner != names::DEFAULT_SCANNER).then_some(self.scanner.as_str())
     }
 
     /// The per-severity gauges with their severity, skipping the total.

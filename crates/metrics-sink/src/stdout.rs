@@ -57,6 +57,9 @@ impl StdoutSink {
                         format!("image={:?}", snapshot.image.name),
                         format!("tag={:?}", snapshot.image.tag_or_empty()),
                     ];
+                    if let Some(scanner) = snapshot.non_default_scanner() {
+                        labels.push(format!("scanner={scanner:?}"));
+                    }
                     labels.extend(m.attributes.iter().map(|(k, v)| format!("{k}={v:?}")));
                     s.push_str(&format!("{}{{{}}} {}\n", m.name, labels.join(","), m.value));
                 }
@@ -67,6 +70,7 @@ impl StdoutSink {
                         "attributes": m.attributes,
                         "image": snapshot.image.name,
                         "tag": snapshot.image.tag,
+                        "scanner": snapshot.scanner,
                         "timestamp": snapshot.observed_at.to_string(),
                     });
                     s.push_str(&v.to_string());

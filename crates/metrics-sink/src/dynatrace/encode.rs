@@ -54,6 +54,8 @@ pub struct Unencodable {
 pub fn encode_lines(snapshot: &Snapshot, mode: DynatraceMode) -> (Vec<Line>, Vec<Unencodable>) {
     let image = snapshot.image.name.as_str();
     let tag = snapshot.image.tag_or_empty();
+    // The seed's lines stay byte for byte for Trivy; another scanner is a dimension.
+    let scanner = snapshot.non_default_scanner();
     let mut out = Vec::new();
     let mut bad = Vec::new();
     let mut push = |metric: String, key: &str, dims: &[(&str, &str)], value: f64| match encode_line(
@@ -66,7 +68,12 @@ pub fn encode_lines(snapshot: &Snapshot, mode: DynatraceMode) -> (Vec<Line>, Vec
         DynatraceMode::PerSeverityKeys => {
             if let Some(total) = snapshot.total() {
                 let key = format!("{SEED_PREFIX}.total");
-                push(key.clone(), &key, &[("image", image), ("tag", tag)], total);
+                push(
+                    key.clone(),
+                    &key,
+                    &dims(&[("image", image), ("tag", tag)], scanner),
+                    total,
+                );
             }
             for (severity, m) in snapshot.by_severity() {
                 let key = normalize_metric_key(&format!("{SEED_PREFIX}.{severity}"))
@@ -74,7 +81,7 @@ pub fn encode_lines(snapshot: &Snapshot, mode: DynatraceMode) -> (Vec<Line>, Vec
                 push(
                     key.clone(),
                     &key,
-                    &[("image", image), ("tag", tag)],
+                    &dims(&[("image", image), ("tag", tag)], scanner),
                     m.value,
                 );
             }
@@ -85,13 +92,25 @@ pub fn encode_lines(snapshot: &Snapshot, mode: DynatraceMode) -> (Vec<Line>, Vec
                 push(
                     format!("{key}{{severity=\"{severity}\"}}"),
                     key,
-                    &[("severity", severity), ("image", image), ("tag", tag)],
+                    &dims(
+                        &[("severity", severity), ("image", image), ("tag", tag)],
+                        scanner,
+                    ),
                     m.value,
                 );
             }
         }
     }
     (out, bad)
+}
+
+/// The dimensions, plus `scanner` when there is one to name.
+fn dims<'a>(base: &[(&'a str, &'a str)], scanner: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut v = base.to_vec();
+    if let Some(s) = scanner {
+        v.push((crate::names::SCANNER, s));
+    }
+    v
 }
 
 /// One line: normalized key, dimensions (normalized keys, quoted and escaped values; empty
@@ -305,6 +324,28 @@ mod tests {
 
     fn text(lines: &[Line]) -> String {
         body(lines)
+    }
+
+    #[test]
+    fn another_scanner_is_a_dimension_and_trivy_keeps_the_seed_lines() {
+        let trivy = snap("nginx:1.21.1", &[("CRITICAL", 8)]);
+        let (lines, _) = encode_lines(&trivy, DynatraceMode::PerSeverityKeys);
+        assert_eq!(
+            text(&lines),
+            "trivy.vulnerabilities.total,image=\"nginx\",tag=\"1.21.1\" 8\ntrivy.vulnerabilities.CRITICAL,image=\"nginx\",tag=\"1.21.1\" 8\n"
+        );
+        let grype = snap("nginx:1.21.1", &[("CRITICAL", 8)]).with_scanner("grype");
+        let (lines, _) = encode_lines(&grype, DynatraceMode::PerSeverityKeys);
+        assert_eq!(
+            text(&lines),
+            "trivy.vulnerabilities.total,image=\"nginx\",tag=\"1.21.1\",scanner=\"grype\" 8\ntrivy.vulnerabilities.CRITICAL,image=\"nginx\",tag=\"1.21.1\",scanner=\"grype\" 8\n"
+        );
+        let (lines, _) = encode_lines(&grype, DynatraceMode::Dimensional);
+        assert!(
+            lines[0].text.contains("scanner=\"grype\""),
+            "{}",
+            lines[0].text
+        );
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub fn build_request(
 ) -> (ExportMetricsServiceRequest, Vec<String>) {
     let image = &snapshot.image;
     let ours = [
+        "vulnerability.scanner.name",
         "container.image.name",
         "container.image.tags",
         "container.image.repo_digests",
@@ -87,6 +88,9 @@ pub fn build_request(
         }
     }
     attrs.push(string_kv("container.image.name", &image.name));
+    // No semantic convention names the scanner; `vulnerability.scanner.name` keeps it beside
+    // the `vulnerability.severity` point attribute.
+    attrs.push(string_kv("vulnerability.scanner.name", &snapshot.scanner));
     if let Some(tag) = &image.tag {
         attrs.push(array_kv("container.image.tags", std::slice::from_ref(tag)));
     }

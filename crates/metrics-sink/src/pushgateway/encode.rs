@@ -117,6 +117,7 @@ pub fn encode(snapshot: &Snapshot) -> (String, Vec<Series>) {
     for (sev, value) in per {
         let mut pairs = labels.pairs();
         pairs.push(("severity", sev));
+        pairs.push((crate::names::SCANNER, snapshot.scanner.as_str()));
         pairs.sort_by_key(|(k, _)| *k);
         let rendered: Vec<String> = pairs
             .iter()

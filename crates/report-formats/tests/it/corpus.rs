@@ -59,7 +59,12 @@ fn run(file: &str, unique: bool, fixable_only: bool) -> Result<(String, String),
         Want::default(),
         &ReadOptions::default(),
     )?;
-    let c: Vec<String> = r.summary.counts.iter().map(|(_, n)| n.to_string()).collect();
+    let c: Vec<String> = r
+        .summary
+        .counts
+        .iter()
+        .map(|(_, n)| n.to_string())
+        .collect();
     Ok((r.format.name().to_owned(), c.join("/")))
 }
 
