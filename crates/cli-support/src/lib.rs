@@ -128,7 +128,7 @@ impl LogArgs {
         // Our crates at the chosen level; dependencies (hyper, rustls) one step quieter
         // unless VULNGATE_LOG says otherwise.
         let filter = std::env::var(env::VULNGATE_LOG).unwrap_or_else(|_| {
-            format!("warn,trivy_scan={level},keptn_send={level},slo_gate={level},trivy_report={level},metrics_sink={level},keptn_events={level},slo_eval={level},sli_provider={level},http_policy={level}")
+            format!("warn,trivy_scan={level},keptn_send={level},slo_gate={level},trivy_report={level},report_formats={level},findings={level},metrics_sink={level},keptn_events={level},slo_eval={level},sli_provider={level},http_policy={level}")
         });
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
