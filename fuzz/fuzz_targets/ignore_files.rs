@@ -5,8 +5,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
     let today = jiff::civil::date(2026, 11, 22);
-    if let Ok(rules) = trivy_report::parse_trivyignore(text, today) {
+    if let Ok(rules) = findings::parse_trivyignore(text, today) {
         let _ = rules.len();
     }
-    let _ = trivy_report::parse_trivyignore_yaml(text, today);
+    let _ = findings::parse_trivyignore_yaml(text, today);
 });

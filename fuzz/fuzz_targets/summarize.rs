@@ -1,9 +1,10 @@
-//! `trivy_report::summarize_slice` and the streaming `summarize` on any bytes: a value or an
-//! error, never a panic; both readers agree; counts add up.
+//! `report_formats::read_report` on any bytes, whole and one byte at a time (buffer boundaries
+//! everywhere): a value or an error, never a panic; both reads agree; counts add up.
 #![no_main]
 
+use findings::{CountOptions, Want};
 use libfuzzer_sys::fuzz_target;
-use trivy_report::{CountOptions, summarize, summarize_slice};
+use report_formats::{ReadOptions, read_report};
 
 fuzz_target!(|data: &[u8]| {
     for (unique, fixable_only) in [(false, false), (true, true)] {
@@ -12,16 +13,16 @@ fuzz_target!(|data: &[u8]| {
             fixable_only,
             ignore: None,
         };
-        let slice = summarize_slice(data, &opts);
-        // One byte at a time through the streaming reader: buffer boundaries everywhere.
-        let stream = summarize(OneByte(data), &opts);
-        match (&slice, &stream) {
+        let read = ReadOptions::default();
+        let whole = read_report(data, &opts, Want::default(), &read);
+        let stream = read_report(OneByte(data), &opts, Want::default(), &read);
+        match (&whole, &stream) {
             (Ok(a), Ok(b)) => {
-                assert_eq!(a, b);
-                assert_eq!(a.counts.total(), a.findings);
+                assert_eq!(a.summary.counts, b.summary.counts);
+                assert_eq!(a.summary.counts.total(), a.summary.findings);
             }
             (Err(_), Err(_)) => {}
-            _ => panic!("slice and stream disagree: {slice:?} vs {stream:?}"),
+            _ => panic!("whole and streamed reads disagree: {whole:?} vs {stream:?}"),
         }
     }
 });

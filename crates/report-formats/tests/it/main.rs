@@ -2,6 +2,7 @@
 
 mod compat;
 mod corpus;
+mod cross_format;
 mod cyclonedx;
 mod ignore;
 mod trivy_errors;
