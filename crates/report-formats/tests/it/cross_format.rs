@@ -23,15 +23,20 @@ const GRYPE: [&str; 5] = ["Critical", "High", "Medium", "Low", "Unknown"];
 const SCORES: [f64; 5] = [9.5, 8.0, 5.5, 2.0, 0.0];
 
 fn finding() -> impl Strategy<Value = F> {
-    (0..6u8, 0..4u8, 0..3u8, 0..5usize, proptest::option::of(0..3u8)).prop_map(
-        |(i, p, v, severity, fixed)| F {
+    (
+        0..6u8,
+        0..4u8,
+        0..3u8,
+        0..5usize,
+        proptest::option::of(0..3u8),
+    )
+        .prop_map(|(i, p, v, severity, fixed)| F {
             id: format!("CVE-2024-{:04}", 1000 + u32::from(i)),
             pkg: format!("pkg{p}"),
             version: format!("1.{v}.0"),
             severity,
             fixed: fixed.map(|f| format!("2.{f}.0")),
-        },
-    )
+        })
 }
 
 fn trivy(fs: &[F]) -> Value {
@@ -90,7 +95,9 @@ fn cyclonedx(fs: &[F]) -> Value {
         .map(|f| {
             let r = format!("{}@{}", f.pkg, f.version);
             if !components.iter().any(|c| c["bom-ref"] == json!(r)) {
-                components.push(json!({"bom-ref": r, "type": "library", "name": f.pkg, "version": f.version}));
+                components.push(
+                    json!({"bom-ref": r, "type": "library", "name": f.pkg, "version": f.version}),
+                );
             }
             let ratings = if f.severity == 4 {
                 json!([])
@@ -105,7 +112,11 @@ fn cyclonedx(fs: &[F]) -> Value {
            "components": components, "vulnerabilities": vulns})
 }
 
-fn count(doc: &Value, unique: bool, fixable_only: bool) -> Result<(Format, SeverityCounts), ReportError> {
+fn count(
+    doc: &Value,
+    unique: bool,
+    fixable_only: bool,
+) -> Result<(Format, SeverityCounts), ReportError> {
     let bytes = serde_json::to_vec(doc).unwrap();
     let opts = CountOptions {
         unique,

@@ -4,6 +4,7 @@ mod compat;
 mod corpus;
 mod cross_format;
 mod cyclonedx;
+mod grype;
 mod ignore;
 mod trivy_errors;
 mod trivy_fixtures;
