@@ -242,7 +242,7 @@ fn object<R: Read>(
                 .grype
                 .take()
                 .unwrap_or_else(|| (Tally::new(count, want), grype::Stats::default()));
-            let info = grype::finish(&facts, stats);
+            let info = grype::finish(&facts, &stats);
             (tally, info)
         }
         Format::Sarif => {

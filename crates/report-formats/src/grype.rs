@@ -269,7 +269,7 @@ fn lenient_string<R: Read>(r: &mut Reader<R>) -> Res<Option<String>> {
     clippy::unnecessary_wraps,
     reason = "same signature as the other adapters' finish"
 )]
-pub(crate) fn finish(facts: &TopFacts, stats: Stats) -> Result<InputInfo, ReportError> {
+pub(crate) fn finish(facts: &TopFacts, stats: &Stats) -> Result<InputInfo, ReportError> {
     let descriptor = facts.captured("descriptor");
     let text = |v: Option<&Value>| {
         v.and_then(Value::as_str)

@@ -167,7 +167,7 @@ pub(crate) fn summarize_with_serde(
         }
         Value::Object(o) => {
             if let Some(sv) = o.get("SchemaVersion")
-                && sv.to_string() != "2"
+                && *sv != 2
             {
                 return Err(bad("SchemaVersion"));
             }

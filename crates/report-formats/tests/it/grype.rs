@@ -24,14 +24,14 @@ fn counts(r: &Report) -> [u64; 5] {
 }
 
 fn report(matches: Value) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "matches": matches,
+    let mut doc = json!({
         "source": {"type": "image", "target": {"userInput": "alpine:3.14", "tags": ["alpine:3.14"]}},
         "distro": {"name": "alpine", "version": "3.14.2"},
         "descriptor": {"name": "grype", "version": "0.80.0",
                        "db": {"status": {"built": "2026-11-30T01:02:03Z", "schemaVersion": "v6.0.2"}}},
-    }))
-    .unwrap()
+    });
+    doc["matches"] = matches;
+    serde_json::to_vec(&doc).unwrap()
 }
 
 fn m(id: &str, severity: &str, name: &str, version: &str, fix: Value) -> Value {

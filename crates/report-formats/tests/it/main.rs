@@ -6,6 +6,7 @@ mod cross_format;
 mod cyclonedx;
 mod grype;
 mod ignore;
+mod sarif;
 mod trivy_errors;
 mod trivy_fixtures;
 mod trivy_operator;
