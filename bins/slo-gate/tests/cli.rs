@@ -781,3 +781,45 @@ fn help_lists_every_flag() {
     }
     insta::assert_snapshot!("help", text);
 }
+
+#[test]
+fn other_scanners_reports_gate_the_same_way() {
+    let corpus = |rel: &str| test_support::fixtures::fixture(&format!("corpus/{rel}"));
+    // Grype: 6 LOW, within the budget of 10.
+    gate()
+        .arg("--slo")
+        .arg(fx("gates/total-budget.yaml"))
+        .arg("--report")
+        .arg(corpus("grype/grype-0.66.0-keycloak.json"))
+        .assert()
+        .code(0);
+    // Trivy Operator List: 398 findings, over it.
+    gate()
+        .arg("--slo")
+        .arg(fx("gates/total-budget.yaml"))
+        .arg("--report")
+        .arg(corpus(
+            "trivy/trivy-operator-ea1dc5f__workload.vulnerabilityReportList.json",
+        ))
+        .assert()
+        .code(1);
+    // SARIF has no fix data: a fixable-only gate is refused, never passed on zero.
+    gate()
+        .arg("--slo")
+        .arg(fx("gates/total-budget.yaml"))
+        .arg("--report")
+        .arg(corpus("trivy/trivy-head__alpine-310.sarif.golden"))
+        .arg("--fixable-only")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("fix data"));
+    // An SBOM is not a report.
+    gate()
+        .arg("--slo")
+        .arg(fx("gates/total-budget.yaml"))
+        .arg("--report")
+        .arg(corpus("trivy/trivy-head__conda-spdx.json.golden"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("SPDX"));
+}
