@@ -6,7 +6,10 @@ mod keys;
 mod severity;
 mod tally;
 
-pub use ignore::{IgnoreError, IgnoreRule, IgnoreRules, parse_trivyignore, parse_trivyignore_yaml};
+pub use ignore::{
+    IgnoreError, IgnoreRule, IgnoreRules, MAX_PATTERN_ALTERNATIVES, MAX_PATTERN_BYTES,
+    parse_trivyignore, parse_trivyignore_yaml,
+};
 pub use keys::FindingKeys;
 pub use severity::{Severity, SeverityCounts, SeverityParseError, parse_severity_list};
 pub use tally::{Tally, Want};
