@@ -432,7 +432,7 @@ fn malformed_inputs_exit_2_with_position() {
         .arg(fx("worked-example/slo.yaml"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("invalid Trivy report"));
+        .stderr(predicate::str::contains("not JSON"));
 }
 
 #[test]

@@ -175,6 +175,10 @@ mod bad_input {
                 let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
                 assert_eq!(v["counts"]["HIGH"], 1, "{name}: {r:#?}");
                 assert_eq!(v["total"], 1, "{name}: {r:#?}");
+            } else if name == "schema.json" {
+                // scanner-formats §1.3 row 20: a SchemaVersion other than the integer 2 is
+                // refused by name, before any finding is read.
+                assert_input_error(&r, &[name, "unsupported Trivy SchemaVersion"]);
             } else {
                 assert_input_error(&r, &[name, "line 1"]);
             }
@@ -186,7 +190,6 @@ mod bad_input {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in [
             ("string.json", "\"Results\""),
-            ("null.json", "null"),
             ("bool.json", "true"),
             ("numbers.json", "[1, 2, 3]"),
             ("results-object.json", "{\"Results\": {\"Target\": \"x\"}}"),
@@ -199,6 +202,13 @@ mod bad_input {
             let p = write(dir.path(), name, text);
             assert_input_error(&report_run(&p), &[name]);
         }
+        // A bare `null` is trivy < 0.20's empty scan (scanner-formats §3 row 1): zero findings.
+        let p = write(dir.path(), "null.json", "null");
+        let r = run(trivy_scan().args(["--format", "json", "--report"]).arg(&p));
+        assert_eq!(r.code, Some(0), "{r:#?}");
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["total"], 0, "{r:#?}");
+        assert_eq!(v["input"]["format"], "trivy-json-legacy", "{r:#?}");
     }
 
     /// Peak RSS (KiB) and outcome of one run under /usr/bin/time, with a 1 GiB address-space

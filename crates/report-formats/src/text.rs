@@ -2,6 +2,29 @@
 
 use crate::ReportError;
 
+/// Not UTF-8: where the first bad byte is, and what the file probably is instead.
+fn not_utf8(head: &[u8]) -> ReportError {
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return ReportError::refused(
+            "a UTF-16 text file (byte order mark at line 1, column 1)",
+            "JSON reports are UTF-8: write the report to a file with the scanner's --output flag instead of a shell redirect that converts it",
+        );
+    }
+    let valid = std::str::from_utf8(head).map_or_else(|e| e.valid_up_to(), str::len);
+    let before = &head[..valid];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = valid
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    ReportError::refused(
+        format!("a file that is not UTF-8 text (invalid byte at line {line}, column {column})"),
+        "not a vulnerability report (run the scanner with --format json)",
+    )
+}
+
 /// The refusal for a file whose first non-space byte starts no JSON document; `head` is its
 /// first bytes (up to 4 KiB).
 pub(crate) fn refuse(head: &[u8]) -> ReportError {
@@ -13,10 +36,7 @@ pub(crate) fn refuse(head: &[u8]) -> ReportError {
             Err(e)
         }
     }) else {
-        return ReportError::refused(
-            "a file that is not UTF-8 text",
-            "not a vulnerability report (run the scanner with --format json)",
-        );
+        return not_utf8(head);
     };
     let t = text.trim_start();
     let lower = t.to_ascii_lowercase();

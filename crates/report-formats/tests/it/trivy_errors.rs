@@ -60,6 +60,19 @@ fn not_json() {
 }
 
 #[test]
+fn not_utf8_names_the_place_and_utf16_is_named() {
+    let (a, _) = err(b"Total: 3\nCRITICAL \xe9t\xe9\n");
+    assert!(
+        a.to_string()
+            .contains("not UTF-8 text (invalid byte at line 2, column 10)"),
+        "{a}"
+    );
+    let (a, _) = err(&[0xff, 0xfe, b'{', 0]);
+    assert!(a.to_string().contains("UTF-16"), "{a}");
+    assert!(a.to_string().contains("line 1, column 1"), "{a}");
+}
+
+#[test]
 fn wrong_shape() {
     let (a, b) = err(b"42");
     assert_eq!(
