@@ -123,7 +123,7 @@ mod bad_input {
         }
         // A bare `null` is what trivy < 0.20 wrote for an empty scan (scanner-formats §3):
         // read as zero findings, so the criticals SLO passes on it.
-        let p = write(dir.path(), "null.json", b"null".to_vec());
+        let p = write(dir.path(), "null.json", b"null");
         let r = on_report(&slo, &p);
         assert_eq!(r.code, Some(0), "{r:#?}");
     }
