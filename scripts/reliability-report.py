@@ -345,6 +345,21 @@ def escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+# Sections below this line in the output file are written by hand (how a check was made, e.g.
+# "Hermetic test servers") and kept as they are when the tables above are regenerated.
+HAND_WRITTEN = "<!-- Hand-written below; kept by scripts/reliability-report.py. -->"
+
+
+def hand_written_tail(path: Path) -> str:
+    """The hand-written part of an existing output file, marker included, or ""."""
+    try:
+        old = path.read_text()
+    except OSError:
+        return ""
+    i = old.find(HAND_WRITTEN)
+    return old[i:].rstrip("\n") if i >= 0 else ""
+
+
 def render(results: list[Result], source: str) -> str:
     by_key = {(r.binary, r.name): r for r in results}
     rows: list[Result] = []
@@ -432,6 +447,9 @@ def main() -> int:
     else:
         results, source = run_nextest(args.all), "`cargo nextest run` (libtest-json-plus)"
     text = render(results, source)
+    tail = hand_written_tail(args.out)
+    if tail:
+        text = text.rstrip("\n") + "\n\n" + tail
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     print(f"wrote {args.out}", file=sys.stderr)

@@ -691,6 +691,79 @@ mod own_context_only {
     }
 }
 
+mod bounded_body {
+    use super::*;
+
+    /// keptn-send under `/usr/bin/time`: (run, peak RSS in KiB).
+    fn send_measured(server: &RawServer, extra: &[&str]) -> (Run, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let rss_file = dir.path().join("rss");
+        let mut c = Command::new("/usr/bin/time");
+        for var in test_support::cli::CALLER_ENV {
+            c.env_remove(var);
+        }
+        c.arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss_file)
+            .arg(assert_cmd::cargo::cargo_bin!("keptn-send"))
+            .env("KEPTN_API_TOKEN", MARKER)
+            .args(["-vvv", "--retries", "0", "--api-url", &api_url(server)])
+            .args(NAMES)
+            .args(extra)
+            .timeout(Duration::from_secs(60));
+        let r = run(&mut c);
+        let rss = std::fs::read_to_string(&rss_file)
+            .ok()
+            .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+            .unwrap_or(u64::MAX);
+        (r, rss)
+    }
+
+    #[test]
+    fn endless_and_oversized_answers_are_refused_promptly_in_bounded_memory() {
+        let cases: [(&str, Act); 4] = [
+            ("endless send answer", Act::Endless(200, "application/json")),
+            (
+                "huge Content-Length",
+                Act::DeclaredLength(200, "application/json", 1 << 40),
+            ),
+            ("endless error body", Act::Endless(500, "text/plain")),
+            ("endless 400 body", Act::Endless(400, "application/json")),
+        ];
+        for (name, act) in cases {
+            let s = RawServer::always(act);
+            let (r, rss) = send_measured(&s, &[]);
+            assert_eq!(r.code, Some(3), "{name}: {r:#?}");
+            assert!(
+                r.stderr.contains("larger than 16 MiB") || r.stderr.contains("larger than 64 KiB"),
+                "{name}: {r:#?}"
+            );
+            assert!(!r.stderr.contains(MARKER), "{name}: {r:#?}");
+            assert!(r.elapsed < Duration::from_secs(20), "{name}: {r:#?}");
+            assert!(rss < 64 * 1024, "{name}: peak RSS {rss} KiB: {r:#?}");
+        }
+    }
+
+    #[test]
+    fn an_endless_sequence_state_ends_the_wait_with_exit_3() {
+        let s = RawServer::start(|m, _| {
+            if m == "POST" {
+                accepted()
+            } else {
+                Act::Endless(200, "application/json")
+            }
+        });
+        let (r, rss) = send_measured(
+            &s,
+            &["--wait", "--poll-interval", "100ms", "--timeout", "20s"],
+        );
+        assert_eq!(r.code, Some(3), "{r:#?}");
+        assert!(r.stderr.contains("larger than 16 MiB"), "{r:#?}");
+        assert!(rss < 64 * 1024, "peak RSS {rss} KiB: {r:#?}");
+    }
+}
+
 // ---- properties ----------------------------------------------------------------------------
 
 struct Rng(u64);

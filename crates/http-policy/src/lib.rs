@@ -1,9 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod body;
 mod endpoint;
 mod retry;
 
+pub use body::{
+    BodyError, ERROR_RESPONSE_LIMIT, KEPTN_RESPONSE_LIMIT, METRICS_RESPONSE_LIMIT,
+    QUERY_RESPONSE_LIMIT, read_body, read_text,
+};
 pub use endpoint::{EndpointError, EndpointRules, is_loopback, parse_endpoint, redact_url};
 pub use retry::{
     HttpError, RetryPolicy, excerpt, is_retryable_status, retry_after, send_with_retry,

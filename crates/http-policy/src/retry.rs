@@ -188,7 +188,9 @@ pub async fn send_with_retry(
                 let status = resp.status();
                 let wait = retry_after(resp.headers());
                 if attempt >= max {
-                    let body = resp.text().await.unwrap_or_default();
+                    let body = crate::read_text(resp, crate::ERROR_RESPONSE_LIMIT)
+                        .await
+                        .unwrap_or_else(|e| format!("[{e}]"));
                     return Err(HttpError::RetriesExhausted {
                         url: url.to_owned(),
                         status,
@@ -221,7 +223,7 @@ pub async fn send_with_retry(
 
 /// One line naming the innermost cause (reqwest's own Display hides it), without the URL,
 /// which reqwest would print unredacted.
-fn describe(err: &reqwest::Error) -> String {
+pub(crate) fn describe(err: &reqwest::Error) -> String {
     let kind = if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {

@@ -385,10 +385,12 @@ impl KeptnClient {
         })
         .await?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| ClientError::Protocol {
-            url: shown.clone(),
-            reason: format!("the response body could not be read: {e}"),
-        })?;
+        let text = http_policy::read_text(resp, http_policy::KEPTN_RESPONSE_LIMIT)
+            .await
+            .map_err(|e| ClientError::Protocol {
+                url: shown.clone(),
+                reason: e.to_string(),
+            })?;
         tracing::debug!(%status, url = %shown, "Keptn API answered");
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(ClientError::Unauthorized {

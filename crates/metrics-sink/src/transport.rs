@@ -84,16 +84,26 @@ pub(crate) fn html_answer(
     )
 }
 
-/// Reads a response body, at most 4 MiB (OTLP's recommended response limit), lossy UTF-8 for
-/// text. A body that cannot be read is treated as empty: the status decides the outcome.
-pub(crate) async fn body_bytes(resp: reqwest::Response) -> Vec<u8> {
-    const MAX: usize = 4 * 1024 * 1024;
-    match resp.bytes().await {
-        Ok(b) if b.len() <= MAX => b.to_vec(),
-        Ok(b) => b[..MAX].to_vec(),
+/// Reads a response body within [`http_policy::METRICS_RESPONSE_LIMIT`]. A body that cannot
+/// be read is treated as empty (the status decides the outcome); one over the limit is
+/// refused: nothing was acknowledged.
+pub(crate) async fn body_bytes(
+    sink: &'static str,
+    url: &str,
+    resp: reqwest::Response,
+    unsent: impl FnOnce() -> Vec<String>,
+) -> Result<Vec<u8>, SinkError> {
+    match http_policy::read_body(resp, http_policy::METRICS_RESPONSE_LIMIT).await {
+        Ok(b) => Ok(b),
+        Err(e @ http_policy::BodyError::TooLarge { .. }) => Err(failure(
+            sink,
+            SinkErrorKind::Unavailable,
+            format!("{url}: {e}"),
+            unsent(),
+        )),
         Err(e) => {
             tracing::debug!(error = %e, "could not read the response body");
-            Vec::new()
+            Ok(Vec::new())
         }
     }
 }

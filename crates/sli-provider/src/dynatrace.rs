@@ -133,10 +133,12 @@ impl DynatraceProvider {
         })
         .await?;
         let status = resp.status().as_u16();
-        let body = resp.text().await.map_err(|e| ProviderError::Protocol {
-            url: shown.clone(),
-            reason: format!("could not read the response body: {e}"),
-        })?;
+        let body = http_policy::read_text(resp, http_policy::QUERY_RESPONSE_LIMIT)
+            .await
+            .map_err(|e| ProviderError::Protocol {
+                url: shown.clone(),
+                reason: e.to_string(),
+            })?;
         if status == 400 || status == 404 {
             let msg = serde_json::from_str::<ErrorEnvelope>(&body)
                 .map(|e| excerpt(&e.error.message))

@@ -107,10 +107,12 @@ impl PrometheusProvider {
         })
         .await?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| ProviderError::Protocol {
-            url: shown.clone(),
-            reason: format!("could not read the response body: {e}"),
-        })?;
+        let body = http_policy::read_text(resp, http_policy::QUERY_RESPONSE_LIMIT)
+            .await
+            .map_err(|e| ProviderError::Protocol {
+                url: shown.clone(),
+                reason: e.to_string(),
+            })?;
         if status.as_u16() == 400 || status.as_u16() == 422 {
             // The query itself is wrong (bad_data) or cannot be executed (execution): this SLI
             // fails, the others may still work.

@@ -25,7 +25,8 @@ pub fn refused_addr() -> SocketAddr {
     addr
 }
 
-/// Waits until `addr` accepts TCP connections, at most `limit`.
+/// Waits until `addr` accepts TCP connections, at most `limit`. It cannot tell who listens: for
+/// a child process the test started, use `ChildGuard::wait_for_listener` and `ensure_owns`.
 ///
 /// # Errors
 /// When it never does.

@@ -182,7 +182,9 @@ impl Pushgateway {
     /// When the gateway does not answer 200/202.
     pub fn push_text(&self, path: &str, body: &str) -> Result<(), String> {
         self.child.ensure_owns(self.addr)?;
-        match http("PUT", self.addr, path, Some(body))? {
+        let answer = http("PUT", self.addr, path, Some(body))?;
+        self.child.ensure_owns(self.addr)?;
+        match answer {
             (200 | 202, _) => Ok(()),
             (s, b) => Err(format!("pushgateway answered HTTP {s}: {b}")),
         }

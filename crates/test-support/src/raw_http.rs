@@ -19,7 +19,16 @@ pub enum Act {
     Close,
     /// Wait, then do the inner act.
     Delay(Duration, Box<Act>),
+    /// Answer this status and content type with a chunked body that never ends (the server
+    /// stops after [`ENDLESS_CAP`] bytes or when the client hangs up).
+    Endless(u16, &'static str),
+    /// Answer this status and content type declaring this `Content-Length`, send a few bytes,
+    /// then close.
+    DeclaredLength(u16, &'static str, u64),
 }
+
+/// What an [`Act::Endless`] body sends at most: 8 GiB, far above any limit under test.
+pub const ENDLESS_CAP: u64 = 8 << 30;
 
 type Router = Arc<dyn Fn(&str, &str) -> Act + Send + Sync>;
 
@@ -139,6 +148,29 @@ fn serve(mut stream: TcpStream, router: &Router, hits: &AtomicUsize, q: &Mutex<V
                 let _ = stream.write_all(bytes);
                 let _ = stream.flush();
                 let _ = stream.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+            Act::Endless(status, ctype) => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+                );
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let mut chunk = b"4000\r\n".to_vec();
+                chunk.extend(std::iter::repeat_n(b'{', 0x4000));
+                chunk.extend(b"\r\n");
+                let mut sent = 0u64;
+                while sent < ENDLESS_CAP && stream.write_all(&chunk).is_ok() {
+                    sent += 0x4000;
+                }
+                return;
+            }
+            Act::DeclaredLength(status, ctype, len) => {
+                let text = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {len}\r\nconnection: close\r\n\r\n{{\"a\":"
+                );
+                let _ = stream.write_all(text.as_bytes());
                 return;
             }
             Act::Reply(status, ctype, body) => {

@@ -283,7 +283,10 @@ impl MetricsSink for DynatraceSink {
                 };
             let status = resp.status().as_u16();
             let ct = content_type(&resp);
-            let bytes = body_bytes(resp).await;
+            let bytes = body_bytes(NAME, &self.redacted, resp, || {
+                unsent_from(&queue, &batch, &report)
+            })
+            .await?;
             match status {
                 200..=299 if is_html(ct.as_deref(), &bytes) => {
                     return Err(html_answer(

@@ -346,7 +346,7 @@ impl MetricsSink for OtlpSink {
             .and_then(|v| v.to_str().ok())
             .map_or(protocol == OtlpProtocol::Json, |ct| ct.contains("json"));
         let ct = content_type(&resp);
-        let bytes = body_bytes(resp).await;
+        let bytes = body_bytes(NAME, &self.redacted, resp, || names.clone()).await?;
         let redacted = &self.redacted;
         match status {
             200..=299 if is_html(ct.as_deref(), &bytes) => {

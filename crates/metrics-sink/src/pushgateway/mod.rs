@@ -165,7 +165,7 @@ impl MetricsSink for PushgatewaySink {
         .map_err(|e| unavailable(NAME, &e, names.clone()))?;
         let status = resp.status().as_u16();
         let ct = content_type(&resp);
-        let bytes = body_bytes(resp).await;
+        let bytes = body_bytes(NAME, &redacted, resp, || names.clone()).await?;
         match status {
             200..=299 if is_html(ct.as_deref(), &bytes) => {
                 Err(html_answer(NAME, &redacted, status, &bytes, names))

@@ -292,3 +292,31 @@ async fn the_fake_is_strict() {
     }
     assert_eq!(fake.requests().len(), 11);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn endless_or_oversized_answers_are_refused_at_the_limit() {
+    use test_support::raw_http::{Act, RawServer};
+    for act in [
+        Act::Endless(200, "application/json"),
+        Act::DeclaredLength(200, "application/json", 1 << 40),
+        Act::Endless(404, "application/json"),
+    ] {
+        let server = RawServer::always(act);
+        let provider = DynatraceProvider {
+            retry: RetryPolicy::with_retries(0),
+            ..DynatraceProvider::new(
+                server.url().parse().unwrap(),
+                SecretString::from(TOKEN.to_owned()),
+                HttpConfig::default().client().unwrap(),
+            )
+        };
+        let names = vec!["x".to_owned()];
+        let queries = q(&[("x", "metricSelector=builtin:host.cpu.usage:max")]);
+        let err = provider
+            .fetch(&names, &queries, &window(), &QueryContext::default())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+        assert!(!err.to_string().contains("SECRETPART"), "{err}");
+    }
+}

@@ -154,3 +154,33 @@ async fn unreachable_prometheus_is_a_provider_error() {
         .unwrap_err();
     assert!(err.to_string().contains("2 attempts"), "{err}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn endless_or_oversized_answers_are_refused_at_the_limit() {
+    use test_support::raw_http::{Act, RawServer};
+    for act in [
+        Act::Endless(200, "application/json"),
+        Act::DeclaredLength(200, "application/json", 1 << 40),
+        Act::Endless(400, "application/json"),
+    ] {
+        let server = RawServer::always(act);
+        let provider = PrometheusProvider {
+            retry: RetryPolicy::with_retries(0),
+            ..PrometheusProvider::new(
+                server.url().parse().unwrap(),
+                HttpConfig::default().client().unwrap(),
+            )
+        };
+        let w = Window::ending_at(Timestamp::now(), SignedDuration::from_mins(5));
+        let err = provider
+            .fetch(
+                &["x".to_owned()],
+                &queries(&[("x", "up")]),
+                &w,
+                &QueryContext::default(),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+    }
+}
