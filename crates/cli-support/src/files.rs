@@ -138,6 +138,18 @@ fn too_large(limit: u64) -> io::Error {
 /// # Errors
 /// `InvalidInput` for a target that is not a regular file; any I/O error.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |f| f.write_all(contents))
+}
+
+/// As [`write_atomic`], with the contents written by `fill` (to stream a large file, such
+/// as a saved report, without holding it in memory).
+///
+/// # Errors
+/// As [`write_atomic`], and `fill`'s error.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> io::Result<()> {
     let target = resolve_target(path)?;
     let dir = target
         .parent()
@@ -160,8 +172,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
             Err(e) => return Err(e),
         }
     };
-    let written = file
-        .write_all(contents)
+    let written = fill(&mut file)
         .and_then(|()| file.sync_all())
         .and_then(|()| {
             // Keep the permissions of the file being replaced.
@@ -175,6 +186,16 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written
+}
+
+/// Checks that [`write_atomic`] may write `path` (missing, a regular file, or a symlink to
+/// one), without opening it: callers that read the file first (to append) call this before,
+/// so a FIFO is refused instead of blocking the read.
+///
+/// # Errors
+/// As [`write_atomic`].
+pub fn check_writable(path: &Path) -> io::Result<()> {
+    resolve_target(path).map(|_| ())
 }
 
 /// The regular file a write to `path` replaces: `path` itself, or the file its symlinks

@@ -11,7 +11,7 @@ pub mod files;
 
 pub use files::{
     MAX_TEXT_FILE, read_text, read_text_from, read_text_from_limited, read_text_limited,
-    write_atomic,
+    write_atomic, write_atomic_with,
 };
 
 /// Environment variable names the binaries read, in one place (uv's `EnvVars`).
