@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 /// # Errors
 /// Unreadable file, invalid JSON, or not an object (exit 2).
 pub(crate) fn read_data_file(path: &Path) -> Result<Map<String, Value>, Failure> {
-    let text = cli_support::read_text(path)
+    let text = cli_support::read_text_limited(path, cli_support::files::limits::VALUES)
         .map_err(|e| Failure::usage(format!("cannot read --data file {}: {e}", path.display())))?;
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(m)) => Ok(m),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use cli_support::files::limits;
 use cli_support::{Exit, Failure, LogArgs};
 use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severity_list};
 use http_policy::{EndpointRules, HttpConfig, RetryPolicy, parse_endpoint};
@@ -226,13 +227,13 @@ fn gate_failure(e: &GateError) -> Failure {
     Failure::usage(e.to_string())
 }
 
-fn read_required(path: &Path, what: &str) -> Result<String, Failure> {
+fn read_required(path: &Path, what: &str, limit: u64) -> Result<String, Failure> {
     let shown = if path == Path::new("-") {
         "standard input".to_owned()
     } else {
         path.display().to_string()
     };
-    cli_support::read_text(path)
+    cli_support::read_text_limited(path, limit)
         .map_err(|e| Failure::usage(format!("cannot read the {what} {shown}: {e}")))
 }
 
@@ -296,7 +297,10 @@ fn count_options(cli: &Cli) -> Result<CountOptions, Failure> {
             None => None,
             Some(p) => {
                 let today = jiff::Zoned::now().date();
-                Some(IgnoreRules::load(p, today).map_err(|e| {
+                let text = cli_support::read_text_limited(p, limits::IGNORE).map_err(|e| {
+                    Failure::usage(format!("cannot read the ignore file {}: {e}", p.display()))
+                })?;
+                Some(IgnoreRules::from_text(&text, p, today).map_err(|e| {
                     Failure::usage(format!("invalid ignore file {}: {e}", p.display()))
                 })?)
             }
@@ -417,13 +421,13 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
         // Same function as `trivy-scan --slo`: reads the files, evaluates, records.
         gate::gate_report_files(&files, &sli, &opts).map_err(|e| gate_failure(&e))?
     } else {
-        let slo_text =
-            gate::read_optional(&cli.slo, "read the SLO file").map_err(|e| gate_failure(&e))?;
+        let slo_text = gate::read_optional(&cli.slo, "read the SLO file", limits::SLO)
+            .map_err(|e| gate_failure(&e))?;
         let history = gate::read_history(&files).map_err(|e| gate_failure(&e))?;
         let outcome = if let Some(values) = &cli.sli_values {
             let slo =
                 load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
-            let text = read_required(values, "SLI values file")?;
+            let text = read_required(values, "SLI values file", limits::VALUES)?;
             let finished = sli_provider::values::parse_sli_values(&text).map_err(|e| {
                 Failure::usage(format!("invalid SLI values file {}: {e}", values.display()))
             })?;
@@ -444,7 +448,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
                         .as_ref()
                         .ok_or_else(|| Failure::usage("--provider needs --sli FILE"))?;
                     let queries = load_sli(
-                        &read_required(sli_path, "SLI file")?,
+                        &read_required(sli_path, "SLI file", limits::SLO)?,
                         &sli_path.display().to_string(),
                     )
                     .map_err(|e| gate_failure(&e))?;

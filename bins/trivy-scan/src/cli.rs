@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use cli_support::files::limits;
 use cli_support::{Failure, LogArgs, env, parse_duration, validate_reference};
 use findings::{CountOptions, IgnoreRules, Severity, parse_severity_list};
 use metrics_sink::{FanOut, SharedBuffer};
@@ -273,7 +274,13 @@ impl Cli {
             return Ok(None);
         };
         let today = jiff::Zoned::now().date();
-        IgnoreRules::load(path, today)
+        let text = cli_support::read_text_limited(path, limits::IGNORE).map_err(|e| {
+            Failure::usage(format!(
+                "cannot read the ignore file {}: {e}",
+                path.display()
+            ))
+        })?;
+        IgnoreRules::from_text(&text, path, today)
             .map(Some)
             .map_err(|e| Failure::usage(format!("ignore file {}: {e}", path.display())))
     }
@@ -318,7 +325,7 @@ impl Cli {
         };
         let usage = |e: sli_provider::gate::GateError| Failure::usage(e.to_string());
         let name = slo_path.display().to_string();
-        let text = read_optional(slo_path, "read the SLO file").map_err(usage)?;
+        let text = read_optional(slo_path, "read the SLO file", limits::SLO).map_err(usage)?;
         let opts = GateOptions {
             allow_missing_slo: self.allow_missing_slo,
             allow_informational_only: self.allow_informational_only,
@@ -328,7 +335,7 @@ impl Cli {
         let queries = match &self.sli {
             Some(p) => {
                 let path = p.display().to_string();
-                let text = read_optional(p, "read the SLI file")
+                let text = read_optional(p, "read the SLI file", limits::SLO)
                     .map_err(usage)?
                     .ok_or_else(|| Failure::usage(format!("the SLI file {path} does not exist")))?;
                 Some(load_sli(&text, &path).map_err(usage)?)

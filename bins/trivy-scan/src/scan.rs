@@ -43,7 +43,12 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
             let report = cmd.run().await.map_err(|e| trivy_failure(&e))?;
             let path = report.path();
             if let Some(save) = &plan.save_report {
-                std::fs::copy(path, save).map_err(|e| {
+                // Streamed into a temp file next to the target, then renamed: never a
+                // partial report, never a device or FIFO replaced.
+                cli_support::write_atomic_with(save, |out| {
+                    std::io::copy(&mut File::open(path)?, out).map(|_| ())
+                })
+                .map_err(|e| {
                     Failure::usage(format!("cannot save the report to {}: {e}", save.display()))
                 })?;
             }

@@ -280,9 +280,10 @@ impl SinkArgs {
     /// The token from `--dynatrace-token-file` (trimmed), else `--dynatrace-token`.
     fn dynatrace_token(&self) -> Result<Option<SecretString>, String> {
         if let Some(path) = &self.dynatrace_token_file {
-            let text = cli_support::read_text(path).map_err(|e| {
-                format!("cannot read --dynatrace-token-file {}: {e}", path.display())
-            })?;
+            let text = cli_support::read_text_limited(path, cli_support::files::limits::TOKEN)
+                .map_err(|e| {
+                    format!("cannot read --dynatrace-token-file {}: {e}", path.display())
+                })?;
             let token = text.trim();
             if token.is_empty() {
                 return Err(format!(

@@ -7,6 +7,13 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub mod files;
+
+pub use files::{
+    MAX_TEXT_FILE, read_text, read_text_from, read_text_from_limited, read_text_limited,
+    write_atomic, write_atomic_with,
+};
+
 /// Environment variable names the binaries read, in one place (uv's `EnvVars`).
 pub mod env {
     /// Image repository (seed compatible).
@@ -181,54 +188,6 @@ pub fn load_secret(
         }
         (None, None) => Ok(None),
     }
-}
-
-/// The largest configuration file (SLO, SLI, values, history, event data, token) the binaries
-/// read whole. Far above any real file; it keeps a mistaken path (a 2 GB image, a device)
-/// from being read into memory. Reports are streamed and have no such limit.
-pub const MAX_TEXT_FILE: u64 = 32 * 1024 * 1024;
-
-/// Reads a whole text file, or stdin for `-`, up to [`MAX_TEXT_FILE`] bytes: never more is
-/// read, so a huge or endless input ends in an error instead of exhausting memory.
-///
-/// # Errors
-/// The I/O error, or `InvalidData` for a file over the limit or not UTF-8.
-pub fn read_text(path: &Path) -> std::io::Result<String> {
-    if path == Path::new("-") {
-        return read_text_from(std::io::stdin().lock());
-    }
-    if std::fs::metadata(path)?.is_dir() {
-        return Err(std::io::Error::other("it is a directory, not a file"));
-    }
-    read_text_from(std::fs::File::open(path)?)
-}
-
-/// As [`read_text`], from any reader.
-///
-/// # Errors
-/// As [`read_text`].
-pub fn read_text_from(reader: impl std::io::Read) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    reader.take(MAX_TEXT_FILE + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > MAX_TEXT_FILE {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "larger than {} MiB, the limit for this kind of file",
-                MAX_TEXT_FILE >> 20
-            ),
-        ));
-    }
-    String::from_utf8(buf).map_err(|e| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        )
-    })
 }
 
 /// Parses durations as users write them: `500ms`, `30s`, `5m`, `2h`, `7d`, or bare seconds.

@@ -80,7 +80,15 @@ impl IgnoreRules {
     /// # Errors
     /// [`IgnoreError`] when the file cannot be read or is invalid.
     pub fn load(path: &Path, today: Date) -> Result<Self, IgnoreError> {
-        let text = std::fs::read_to_string(path)?;
+        Self::from_text(&std::fs::read_to_string(path)?, path, today)
+    }
+
+    /// Parses the text of the ignore file at `path` (read by the caller, e.g. through the
+    /// binaries' bounded reader), choosing the format by extension as [`IgnoreRules::load`].
+    ///
+    /// # Errors
+    /// [`IgnoreError`] when the text is invalid.
+    pub fn from_text(text: &str, path: &Path, today: Date) -> Result<Self, IgnoreError> {
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -90,9 +98,9 @@ impl IgnoreRules {
             Some("yaml" | "yml")
         );
         if is_yaml {
-            parse_yaml_named(&text, &name, today)
+            parse_yaml_named(text, &name, today)
         } else {
-            parse_lines_named(&text, &name, today)
+            parse_lines_named(text, &name, today)
         }
     }
 

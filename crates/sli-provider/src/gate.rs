@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use cli_support::files::limits;
+
 use keptn_events::evaluation::{EvaluationFinishedData, SliResult};
 use keptn_events::get_sli::GetSliFinishedData;
 use serde_json::Value;
@@ -473,12 +475,17 @@ pub struct GateFiles {
     pub record: Option<PathBuf>,
 }
 
-/// Reads a file; `Ok(None)` when it does not exist.
+/// Reads a file through the one bounded reader (`cli_support::files`), at most `limit`
+/// bytes (see `cli_support::files::limits`); `Ok(None)` when it does not exist.
 ///
 /// # Errors
-/// [`GateError::Io`] for any other read error.
-pub fn read_optional(path: &Path, action: &'static str) -> Result<Option<String>, GateError> {
-    match read_bounded(path) {
+/// [`GateError::Io`] for any other read error (too large, not text, a directory...).
+pub fn read_optional(
+    path: &Path,
+    action: &'static str,
+    limit: u64,
+) -> Result<Option<String>, GateError> {
+    match cli_support::read_text_limited(path, limit) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(GateError::Io {
@@ -489,35 +496,8 @@ pub fn read_optional(path: &Path, action: &'static str) -> Result<Option<String>
     }
 }
 
-/// The largest SLO, SLI or history file read whole (a mistaken path to a huge file ends in an
-/// error, not in memory exhaustion).
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
-
-fn read_bounded(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut buf)?;
-    if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "larger than {} MiB, the limit for this kind of file",
-                MAX_FILE_BYTES >> 20
-            ),
-        ));
-    }
-    String::from_utf8(buf).map_err(|e| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 text: {e}"),
-        )
-    })
-}
-
-fn read_required(path: &Path, action: &'static str) -> Result<String, GateError> {
-    read_bounded(path).map_err(|source| GateError::Io {
+fn read_required(path: &Path, action: &'static str, limit: u64) -> Result<String, GateError> {
+    cli_support::read_text_limited(path, limit).map_err(|source| GateError::Io {
         action,
         path: path.display().to_string(),
         source,
@@ -532,7 +512,7 @@ pub fn read_history(files: &GateFiles) -> Result<Vec<EvaluationFinishedData>, Ga
     match &files.history {
         None => Ok(Vec::new()),
         Some(p) => load_history(
-            read_optional(p, "read the history file")?.as_deref(),
+            read_optional(p, "read the history file", limits::HISTORY)?.as_deref(),
             &p.display().to_string(),
         ),
     }
@@ -552,10 +532,10 @@ pub fn gate_report_files(
     report: &ReportSli,
     opts: &GateOptions,
 ) -> Result<GateOutcome, GateError> {
-    let slo_text = read_optional(&files.slo, "read the SLO file")?;
+    let slo_text = read_optional(&files.slo, "read the SLO file", limits::SLO)?;
     let sli = match &files.sli {
         Some(p) => Some((
-            read_required(p, "read the SLI file")?,
+            read_required(p, "read the SLI file", limits::SLO)?,
             p.display().to_string(),
         )),
         None => None,
@@ -573,7 +553,8 @@ pub fn gate_report_files(
     Ok(outcome)
 }
 
-/// Prepends `data` to `files.record`, if set (atomically: temp file + rename).
+/// Prepends `data` to `files.record`, if set (atomically, through
+/// `cli_support::write_atomic`).
 ///
 /// # Errors
 /// [`GateError`] when the existing file is not a JSON array or cannot be written.
@@ -582,25 +563,19 @@ pub fn record_to(files: &GateFiles, data: &EvaluationFinishedData) -> Result<(),
         return Ok(());
     };
     let shown = path.display().to_string();
-    let existing = read_optional(path, "read the record file")?;
-    let text = record(existing.as_deref(), &shown, data)?;
-    let io = |source| GateError::Io {
+    // Before reading: a FIFO would block the read, a device would be read as history.
+    cli_support::files::check_writable(path).map_err(|source| GateError::Io {
         action: "write the record file",
         path: shown.clone(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "record".to_owned(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
+    })?;
+    let existing = read_optional(path, "read the record file", limits::HISTORY)?;
+    let text = record(existing.as_deref(), &shown, data)?;
+    // Temp file + rename; follows a symlink, refuses a directory, device or FIFO.
+    cli_support::write_atomic(path, text.as_bytes()).map_err(|source| GateError::Io {
+        action: "write the record file",
+        path: shown,
+        source,
     })
 }
 
