@@ -97,6 +97,12 @@ impl RedactorBuilder {
             if let Some((_, password)) = userinfo.split_once(':') {
                 self.add_value(password);
             }
+            // Sent as `Authorization: Basic base64(user:password)`, which a server may echo.
+            for form in [userinfo.to_owned(), percent_decode(userinfo)] {
+                if form.chars().count() >= MIN_REDACTED_LEN {
+                    self.add_word(&base64(form.as_bytes()));
+                }
+            }
         }
         self
     }
@@ -268,6 +274,29 @@ impl<W: Write> Drop for RedactingWriter<W> {
     }
 }
 
+/// Standard base64 with padding (RFC 4648), as HTTP Basic credentials are sent.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// `%41` → `A`; malformed escapes stay as they are, invalid UTF-8 is replaced.
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -397,9 +426,25 @@ mod tests {
             r.redact("x alice:p%40ss-URLSECRET y p@ss-URLSECRET z p%40ss-URLSECRET host.example");
         assert!(!got.contains("URLSECRET"), "{got}");
         assert!(got.contains("host.example"), "{got}");
+        // The Basic header's base64 of `alice:p@ss-URLSECRET` and of the raw spelling.
+        let got = r.redact("Basic YWxpY2U6cEBzcy1VUkxTRUNSRVQ= Basic YWxpY2U6cCU0MHNzLVVSTFNFQ1JFVA==");
+        assert_eq!(got, "Basic [REDACTED] Basic [REDACTED]");
         // A malformed URL still yields its password.
         let r = Redactor::builder().url("http://u:BADURLSECRET@[x/").build();
         assert!(!r.redact("BADURLSECRET").contains("BADURLSECRET"));
+    }
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        for (raw, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), want);
+        }
     }
 
     #[test]

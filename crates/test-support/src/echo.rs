@@ -51,6 +51,13 @@ impl EchoServer {
         format!("http://{user}:{password}@{}", self.addr)
     }
 
+    /// `base64(user:password)`, as an HTTP `Basic` header carries (and this server echoes)
+    /// URL credentials: a form of the secret that must not be printed either.
+    #[must_use]
+    pub fn basic_credentials(user: &str, password: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    }
+
     /// Requests answered so far.
     #[must_use]
     pub fn hits(&self) -> usize {
