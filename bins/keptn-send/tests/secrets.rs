@@ -19,8 +19,16 @@ fn keptn_send() -> Command {
         c.env_remove(var);
     }
     c.timeout(Duration::from_secs(120));
-    c.args(["-vvv", "--retries", "0", "--project", "p", "--stage", "main"])
-        .args(["--service", "s", "--sequence", "delivery"]);
+    c.args([
+        "-vvv",
+        "--retries",
+        "0",
+        "--project",
+        "p",
+        "--stage",
+        "main",
+    ])
+    .args(["--service", "s", "--sequence", "delivery"]);
     c
 }
 
@@ -42,7 +50,11 @@ fn assert_redacted(r: &Run, server: &EchoServer) {
 fn token_as_flag_env_file_and_leading_dash_echoed_in_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "token", format!("  {TOKEN}  \nsecond\n"));
-    let echo = EchoServer::start(400, "application/json", r#"{"code":400,"message":"{ECHO}"}"#);
+    let echo = EchoServer::start(
+        400,
+        "application/json",
+        r#"{"code":400,"message":"{ECHO}"}"#,
+    );
     let api = format!("{}/api", echo.url());
     let dash = format!("-{TOKEN}");
     let base = || {
@@ -74,7 +86,11 @@ fn an_answer_without_a_context_that_echoes_the_token() {
 
 #[test]
 fn api_url_userinfo() {
-    let echo = EchoServer::start(400, "application/json", r#"{"code":400,"message":"{ECHO}"}"#);
+    let echo = EchoServer::start(
+        400,
+        "application/json",
+        r#"{"code":400,"message":"{ECHO}"}"#,
+    );
     let url = format!("{}/api", echo.url_with_userinfo("gw", "gw-SEKRIT9q7"));
     let r = run(keptn_send()
         .args(["--api-url", &url])
@@ -82,7 +98,10 @@ fn api_url_userinfo() {
     assert_eq!(r.code, Some(3), "{r:#?}");
     assert_redacted(&r, &echo);
     let basic = EchoServer::basic_credentials("gw", "gw-SEKRIT9q7");
-    assert!(!r.stdout.contains(&basic) && !r.stderr.contains(&basic), "{r:#?}");
+    assert!(
+        !r.stdout.contains(&basic) && !r.stderr.contains(&basic),
+        "{r:#?}"
+    );
 }
 
 #[test]
@@ -94,7 +113,10 @@ fn userinfo_over_plain_http_to_another_host_is_refused_before_connecting() {
         .env("KEPTN_API_TOKEN", TOKEN));
     assert_eq!(r.code, Some(2), "{r:#?}");
     assert!(r.stderr.contains("--allow-insecure-http"), "{r:#?}");
-    assert!(!r.stderr.contains(MARK) && !r.stdout.contains(MARK), "{r:#?}");
+    assert!(
+        !r.stderr.contains(MARK) && !r.stdout.contains(MARK),
+        "{r:#?}"
+    );
 }
 
 #[test]
@@ -107,6 +129,9 @@ fn clap_errors_never_echo_the_token() {
     ] {
         let r = run(keptn_send().args(&args));
         assert_eq!(r.code, Some(2), "{args:?}: {r:#?}");
-        assert!(!r.stderr.contains(MARK) && !r.stdout.contains(MARK), "{r:#?}");
+        assert!(
+            !r.stderr.contains(MARK) && !r.stdout.contains(MARK),
+            "{r:#?}"
+        );
     }
 }

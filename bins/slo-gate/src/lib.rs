@@ -545,10 +545,13 @@ async fn fetch(
 ) -> Result<(Vec<sli_provider::Indicator>, ResultConvention), Failure> {
     let timeout = cli_support::parse_duration(&cli.timeout)
         .map_err(|e| Failure::usage(format!("--timeout: {e}")))?;
-    let redactor = redactor.clone();
+    let redaction = {
+        let r = redactor.clone();
+        Redaction::new(move |t| r.redact(t))
+    };
     let cfg = HttpConfig {
         timeout: timeout.max(Duration::from_millis(1)),
-        redaction: Redaction::new(move |t| redactor.redact(t)),
+        redaction: redaction.clone(),
         ..HttpConfig::default()
     };
     let client = cfg.client().map_err(|e| Failure::external(e.to_string()))?;
@@ -577,6 +580,7 @@ async fn fetch(
             .map_err(|e| Failure::usage(format!("--prometheus-url: {e}")))?;
             let mut p = sli_provider::prometheus::PrometheusProvider::new(url, client);
             p.retry = retry;
+            p.redaction = redaction;
             let got = p.fetch(names, queries, win, ctx).await.map_err(backend)?;
             Ok((got, ResultConvention::SomeWarnAllFail))
         }
@@ -601,6 +605,7 @@ async fn fetch(
             })?;
             let mut p = sli_provider::dynatrace::DynatraceProvider::new(url, token, client);
             p.retry = retry;
+            p.redaction = redaction;
             let got = p.fetch(names, queries, win, ctx).await.map_err(backend)?;
             Ok((got, ResultConvention::AnyFailed))
         }

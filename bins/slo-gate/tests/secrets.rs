@@ -22,7 +22,11 @@ fn slo_gate(dir: &Path, sli: &str) -> Command {
     }
     c.timeout(Duration::from_secs(120));
     let slo: PathBuf = write(dir, "slo.yaml", SLO);
-    let sli: PathBuf = write(dir, "sli.yaml", format!("indicators:\n  critical: \"{sli}\"\n"));
+    let sli: PathBuf = write(
+        dir,
+        "sli.yaml",
+        format!("indicators:\n  critical: \"{sli}\"\n"),
+    );
     c.args(["-vvv", "--retries", "0", "--timeframe", "5m", "--slo"])
         .arg(slo)
         .arg("--sli")
@@ -55,7 +59,10 @@ fn dynatrace_token_in_every_form_echoed_in_an_error() {
     );
     let dash = format!("-{TOKEN}");
     let base = || {
-        let mut c = slo_gate(dir.path(), "metricSelector=trivy.vulnerabilities.CRITICAL:max");
+        let mut c = slo_gate(
+            dir.path(),
+            "metricSelector=trivy.vulnerabilities.CRITICAL:max",
+        );
         c.args(["--provider", "dynatrace", "--dynatrace-url", &echo.url()]);
         c
     };
@@ -81,13 +88,33 @@ fn prometheus_userinfo_echoed_in_an_error() {
         r#"{"status":"error","errorType":"bad_data","error":"{ECHO}"}"#,
     );
     let url = echo.url_with_userinfo("reader", "prom-SEKRIT9q7");
+    let record = dir.path().join("history.json");
     let r = run(slo_gate(dir.path(), "sum(up)")
-        .args(["--provider", "prometheus", "--prometheus-url", &url]));
+        .args([
+            "--provider",
+            "prometheus",
+            "--prometheus-url",
+            &url,
+            "--format",
+            "json",
+        ])
+        .arg("--record")
+        .arg(&record));
     // A failed SLI query fails the gate (lighthouse); its message holds the echo.
     assert_eq!(r.code, Some(1), "{r:#?}");
     assert_redacted(&r, &echo);
     let basic = EchoServer::basic_credentials("reader", "prom-SEKRIT9q7");
-    assert!(!r.stdout.contains(&basic) && !r.stderr.contains(&basic), "{r:#?}");
+    assert!(
+        !r.stdout.contains(&basic) && !r.stderr.contains(&basic),
+        "{r:#?}"
+    );
+    // The recorded evaluation is output too.
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    assert!(recorded.contains("[REDACTED]"), "{recorded}");
+    assert!(
+        !recorded.contains(MARK) && !recorded.contains(&basic),
+        "{recorded}"
+    );
 }
 
 #[test]
@@ -103,5 +130,8 @@ fn userinfo_over_plain_http_to_another_host_is_refused_before_connecting() {
     ]));
     assert_eq!(r.code, Some(2), "{r:#?}");
     assert!(r.stderr.contains("--allow-insecure-http"), "{r:#?}");
-    assert!(!r.stderr.contains(MARK) && !r.stdout.contains(MARK), "{r:#?}");
+    assert!(
+        !r.stderr.contains(MARK) && !r.stdout.contains(MARK),
+        "{r:#?}"
+    );
 }

@@ -140,7 +140,10 @@ fn pushgateway_userinfo() {
         assert_eq!(r.code, Some(3), "{r:#?}");
         assert_redacted(&r, &echo);
         let basic = EchoServer::basic_credentials("pusher", "pw-SEKRIT9q7");
-        assert!(!r.stdout.contains(&basic) && !r.stderr.contains(&basic), "{r:#?}");
+        assert!(
+            !r.stdout.contains(&basic) && !r.stderr.contains(&basic),
+            "{r:#?}"
+        );
     }
 }
 

@@ -276,8 +276,7 @@ impl<W: Write> Drop for RedactingWriter<W> {
 
 /// Standard base64 with padding (RFC 4648), as HTTP Basic credentials are sent.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -427,7 +426,8 @@ mod tests {
         assert!(!got.contains("URLSECRET"), "{got}");
         assert!(got.contains("host.example"), "{got}");
         // The Basic header's base64 of `alice:p@ss-URLSECRET` and of the raw spelling.
-        let got = r.redact("Basic YWxpY2U6cEBzcy1VUkxTRUNSRVQ= Basic YWxpY2U6cCU0MHNzLVVSTFNFQ1JFVA==");
+        let got =
+            r.redact("Basic YWxpY2U6cEBzcy1VUkxTRUNSRVQ= Basic YWxpY2U6cCU0MHNzLVVSTFNFQ1JFVA==");
         assert_eq!(got, "Basic [REDACTED] Basic [REDACTED]");
         // A malformed URL still yields its password.
         let r = Redactor::builder().url("http://u:BADURLSECRET@[x/").build();
