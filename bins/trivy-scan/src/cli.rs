@@ -186,6 +186,10 @@ const URL_VARS: [&str; 4] = [
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
 ];
 
+/// Secrets trivy reads from its environment (registry password, server token): trivy may
+/// repeat them in the stderr we show.
+const TRIVY_SECRET_VARS: [&str; 3] = ["TRIVY_PASSWORD", "TRIVY_TOKEN", "TRIVY_REGISTRY_TOKEN"];
+
 /// Environment variables holding `k=v,k2=v2` header lists (tokens).
 const HEADER_VARS: [&str; 2] = [
     "OTEL_EXPORTER_OTLP_HEADERS",
@@ -227,8 +231,10 @@ impl Cli {
             .url_opt(self.sinks.pushgateway_url.as_deref())
             .url_opt(self.sinks.otlp_endpoint.as_deref())
             .url_opt(self.server.as_deref());
-        if let Some(t) = env(env::METRICS_API_TOKEN) {
-            b = b.secret(&t);
+        for var in std::iter::once(env::METRICS_API_TOKEN).chain(TRIVY_SECRET_VARS) {
+            if let Some(t) = env(var) {
+                b = b.secret(&t);
+            }
         }
         for var in URL_VARS {
             b = b.url_opt(env(var).as_deref());

@@ -153,7 +153,7 @@ fn echoing_trivy(dir: &Path) -> std::path::PathBuf {
     let bin = write(
         dir,
         "trivy",
-        "#!/bin/sh\necho \"FATAL cannot reach the server: $*\" >&2\nexit 1\n",
+        "#!/bin/sh\necho \"FATAL cannot reach the server: $*\" >&2\necho \"registry password ${TRIVY_PASSWORD:-} refused\" >&2\nexit 1\n",
     );
     let mut perms = std::fs::metadata(&bin).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
@@ -173,8 +173,10 @@ fn trivy_server_userinfo_in_args_log_and_stderr() {
         .timeout(Duration::from_secs(60))
         .args(["-vvv", "alpine:3.14", "--trivy-bin"])
         .arg(&bin)
-        .args(["--server", "http://scanner:srv-SEKRIT9q7@127.0.0.1:4954"]));
+        .args(["--server", "http://scanner:srv-SEKRIT9q7@127.0.0.1:4954"])
+        .env("TRIVY_PASSWORD", "reg-SEKRIT9q7"));
     assert_eq!(r.code, Some(3), "{r:#?}");
+    assert!(r.stderr.contains("registry password [REDACTED]"), "{r:#?}");
     assert!(
         !r.stdout.contains(MARK) && !r.stderr.contains(MARK),
         "{r:#?}"
