@@ -61,6 +61,10 @@ fn dynatrace_token_as_flag_env_file_and_leading_dash() {
         run(base().env("METRICS_API_TOKEN", TOKEN)),
         run(base().arg("--dynatrace-token-file").arg(&file)),
         run(base().args(["--dynatrace-token", &dash])),
+        // Every log line of every crate, hyper and reqwest included.
+        run(base()
+            .args(["--dynatrace-token", TOKEN])
+            .env("VULNGATE_LOG", "trace")),
     ];
     for r in &runs {
         assert_eq!(r.code, Some(3), "{r:#?}");
