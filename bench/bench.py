@@ -176,6 +176,8 @@ def main():
     ap.add_argument("--image-tar")
     ap.add_argument("--trivy-db")
     ap.add_argument("--wrapper-runs", type=int, default=5)
+    ap.add_argument("--scanner-report", action="append", default=[],
+                    help="FORMAT:PATH:EXPECTED_FINDINGS, a big report of another scanner (repeatable)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -201,7 +203,26 @@ def main():
         sweep[p] = {"bytes": os.path.getsize(p), "tools": run_rounds(tools, args.sweep_runs)}
     results["sweep"] = sweep
 
-    # 3. Wrapper overhead: trivy-scan --input vs bare trivy with the same flags, offline.
+    # 3. Other scanners' big reports: the same reader path, a different adapter.
+    scanners = {}
+    for spec in args.scanner_report:
+        fmt, path, expected = spec.split(":")
+        expected = int(expected)
+        _, _, out = measure([args.count, path])
+        if json.loads(out)["findings"] != expected:
+            sys.exit(f"library counted {json.loads(out)['findings']} findings in {path}, expected {expected}")
+        tools = {"floor": ([args.floor, path], (0,)), "library (count example)": ([args.count, path], (0,))}
+        if args.trivy_scan:
+            _, _, out = measure([args.trivy_scan, "--report", path, "--format", "json"])
+            if json.loads(out).get("total") != expected:
+                sys.exit(f"trivy-scan counted {json.loads(out).get('total')} in {path}, expected {expected}")
+            tools["trivy-scan"] = ([args.trivy_scan, "--report", path, "--format", "json"], (0,))
+        print(f"{fmt}: {os.path.getsize(path) / 1e6:.1f} MB, {expected} findings, {args.runs} rounds", flush=True)
+        scanners[fmt] = {"path": path, "bytes": os.path.getsize(path), "findings": expected,
+                         "tools": run_rounds(tools, args.runs)}
+    results["scanners"] = scanners
+
+    # 4. Wrapper overhead: trivy-scan --input vs bare trivy with the same flags, offline.
     if args.trivy_scan and args.image_tar and args.trivy_db and shutil.which("trivy"):
         cache = os.path.join(args.out, "cache")
         os.makedirs(os.path.join(cache, "db"), exist_ok=True)
@@ -215,7 +236,7 @@ def main():
         print(f"wrapper overhead: {args.wrapper_runs} rounds", flush=True)
         results["wrapper"] = run_rounds({"bare trivy image --input": (bare, (0,)),
                                          "trivy-scan --input": (ours, (0,))}, args.wrapper_runs)
-    # 4. Startup: plain spawns (no /usr/bin/time in between), against /bin/true spawned the
+    # 5. Startup: plain spawns (no /usr/bin/time in between), against /bin/true spawned the
     #    same way, so the harness's own cost is visible.
     if args.trivy_scan:
         def spawn(cmd):
@@ -296,11 +317,29 @@ def write_markdown(r, args):
     if "help" in r:
         x = med(r["help"]["wall"]) * 1000
         checks.append(("trivy-scan --help under 10 ms (median ms, whole process incl. spawn)", x, x < 10))
+    for fmt, sc in r.get("scanners", {}).items():
+        t = sc["tools"]
+        who = "trivy-scan" if "trivy-scan" in t else "library (count example)"
+        x = med(t[who]["wall"]) / med(t["floor"]["wall"])
+        checks.append((f"{who} on the {sc['bytes'] / 1e6:.0f} MB {fmt} report within 1.5x the floor", x, x <= 1.5))
+        rss = med(t[who]["rss"]) / 1024
+        checks.append((f"{who} peak RSS on the {fmt} report under 32 MB (MB)", rss, rss < 32))
     L.append("| target | measured | verdict |")
     L.append("| --- | ---: | --- |")
     for name, val, ok in checks:
         L.append(f"| {name} | {val:.2f} | {verdict(ok)} |")
     L.append("")
+    for fmt, sc in r.get("scanners", {}).items():
+        L.append(f"### {fmt} report: {sc['bytes'] / 1e6:.1f} MB, {sc['findings']} findings, "
+                 f"median of {args.runs} alternating rounds")
+        L.append("")
+        L.append("| tool | median s | min s | max s | x floor | peak RSS MB |")
+        L.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+        ft = med(sc["tools"]["floor"]["wall"])
+        for name, v in sc["tools"].items():
+            L.append(f"| {name} | {fmt_s(med(v['wall']))} | {fmt_s(min(v['wall']))} | {fmt_s(max(v['wall']))} | "
+                     f"{med(v['wall']) / ft:.2f} | {med(v['rss']) / 1024:.1f} |")
+        L.append("")
     L.append(f"### Growth (median of {args.sweep_runs} rounds per size)")
     L.append("")
     names = list(next(iter(sweep.values()))["tools"])

@@ -17,11 +17,12 @@ runs=5
 sweep_runs=3
 wrapper_runs=5
 copies="1,5,15,35,75"
+scanner_mb=100
 publish=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
-    --quick) runs=2; sweep_runs=1; wrapper_runs=2; shift ;;
+    --quick) runs=2; sweep_runs=1; wrapper_runs=2; scanner_mb=20; shift ;;
     --publish) publish=1; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -35,6 +36,14 @@ mapfile -t reports < <(python3 "$here/gen_report.py" \
   --out-dir "$out" --copies "$copies")
 big="$out/report-x75.json"
 sizes="$(IFS=,; echo "${reports[*]}")"
+# Grype and SARIF: real reports from the corpus, replicated to about 100 MB each.
+scanner_args=()
+while read -r fmt path n; do
+  scanner_args+=(--scanner-report "$fmt:$path:$n")
+done < <(python3 "$here/gen_scanner_reports.py" \
+  --grype "$root/tests/fixtures/corpus/grype/grype-0.66.0-keycloak.json" \
+  --sarif "$root/tests/fixtures/corpus/trivy/trivy-head__alpine-310.sarif.golden" \
+  --out-dir "$out" --mb "$scanner_mb")
 
 echo "== building (release)"
 CARGO_TARGET_DIR="$target/bench-floor" cargo build --release --quiet --manifest-path "$here/floor/Cargo.toml"
@@ -62,7 +71,7 @@ echo "== running"
 python3 "$here/bench.py" \
   --floor "$floor" --count "$count" "${scan_args[@]}" \
   --slo "$here/slo.yaml" --ignore "$here/ignore.yaml" \
-  --big "$big" --sizes "$sizes" \
+  --big "$big" --sizes "$sizes" "${scanner_args[@]}" \
   --runs "$runs" --sweep-runs "$sweep_runs" --wrapper-runs "$wrapper_runs" \
   --image-tar "$root/tests/fixtures/images/alpine-3.14-vulnerable.docker.tar" \
   --trivy-db "$root/tests/fixtures/trivy-db" \

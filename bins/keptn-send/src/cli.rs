@@ -89,17 +89,19 @@ pub struct Cli {
     /// Follow the sequence until it ends and print the evaluation verdict.
     #[arg(long)]
     pub wait: bool,
-    /// With --wait: give up after this long (exit 3).
-    #[arg(long, default_value = "10m", value_parser = cli_support::parse_duration, value_name = "DURATION")]
+    /// With --wait: give up after this long (exit 3); 1s to 7d.
+    #[arg(long, default_value = "10m", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
-    /// With --wait: time between two polls of the sequence state (Keptn rate-limits these).
-    #[arg(long, default_value = "10s", value_parser = cli_support::parse_duration, value_name = "DURATION")]
+    /// With --wait: time between two polls of the sequence state (Keptn rate-limits these);
+    /// 100ms to 1h, so at most 10 polls per second.
+    #[arg(long, default_value = "10s", value_parser = parse_poll_interval, value_name = "DURATION")]
     pub poll_interval: Duration,
-    /// Time allowed for one HTTP request.
-    #[arg(long, default_value = "30s", value_parser = cli_support::parse_duration, value_name = "DURATION")]
+    /// Time allowed for one HTTP request; 100ms to 1h.
+    #[arg(long, default_value = "30s", value_parser = parse_request_timeout, value_name = "DURATION")]
     pub request_timeout: Duration,
-    /// Retries of one HTTP request on 429, 5xx and connection errors.
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    /// Retries of one HTTP request on 429, 5xx and connection errors; 0 to 10.
+    #[arg(long, default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(http_policy::MAX_RETRIES)))]
     pub retries: u32,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -110,6 +112,45 @@ pub struct Cli {
     /// Logging.
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// A duration within `min..=max` (both given as they are written in the message).
+fn bounded(raw: &str, min: (&str, Duration), max: (&str, Duration)) -> Result<Duration, String> {
+    let d = cli_support::parse_duration(raw)?;
+    if d < min.1 || d > max.1 {
+        return Err(format!(
+            "`{raw}` is out of range: use {} to {}",
+            min.0, max.0
+        ));
+    }
+    Ok(d)
+}
+
+/// `--poll-interval`: 100ms (at most 10 polls per second) to 1h.
+pub(crate) fn parse_poll_interval(raw: &str) -> Result<Duration, String> {
+    bounded(
+        raw,
+        ("100ms", Duration::from_millis(100)),
+        ("1h", Duration::from_secs(3600)),
+    )
+}
+
+/// `--timeout`: 1s to 7d.
+pub(crate) fn parse_timeout(raw: &str) -> Result<Duration, String> {
+    bounded(
+        raw,
+        ("1s", Duration::from_secs(1)),
+        ("7d", Duration::from_secs(7 * 86_400)),
+    )
+}
+
+/// `--request-timeout`: 100ms to 1h.
+pub(crate) fn parse_request_timeout(raw: &str) -> Result<Duration, String> {
+    bounded(
+        raw,
+        ("100ms", Duration::from_millis(100)),
+        ("1h", Duration::from_secs(3600)),
+    )
 }
 
 #[cfg(test)]

@@ -1,5 +1,10 @@
 //! `--wait`: follow a sequence to its end, then find and print the evaluation verdict
 //! (spec §7, "Recommended follow loop").
+//!
+//! Only this run's own context is trusted: every sequence state and every event read must
+//! carry the `keptnContext` the send returned. Anything else (an API or proxy that ignores the
+//! `keptnContext` filter, a shared datastore) is ignored, so such an API ends in a timeout
+//! (exit 3), never in another run's verdict.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -31,15 +36,45 @@ pub(crate) struct Verdict {
 
 const TYPE_EVALUATION_FINISHED: &str = "sh.keptn.event.evaluation.finished";
 
-fn timed_out(ctx: &KeptnContext, timeout: Duration, last: Option<&SequenceStatus>) -> Failure {
+fn timed_out(
+    ctx: &KeptnContext,
+    timeout: Duration,
+    last: Option<&SequenceStatus>,
+    foreign: usize,
+) -> Failure {
     let last = last.map_or_else(
         || "Keptn had not registered the sequence yet".to_owned(),
         |s| format!("last state: {s}"),
     );
+    let foreign = if foreign == 0 {
+        String::new()
+    } else {
+        format!(
+            "; ignored {foreign} sequence states of other keptnContexts (the API does not filter by keptnContext)"
+        )
+    };
     Failure::external(format!(
-        "the sequence did not finish within {} ({last}); keptnContext {ctx}",
+        "the sequence did not finish within {} ({last}{foreign}); keptnContext {ctx}",
         humanize(timeout)
     ))
+}
+
+/// Whether `ev` belongs to this run.
+fn is_own(ev: &CloudEvent<Value>, ctx: &KeptnContext) -> bool {
+    ev.shkeptncontext.as_ref() == Some(ctx)
+}
+
+/// This run's events; the others are dropped (and counted in the log).
+fn own_events(events: Vec<CloudEvent<Value>>, ctx: &KeptnContext) -> Vec<CloudEvent<Value>> {
+    let total = events.len();
+    let own: Vec<_> = events.into_iter().filter(|e| is_own(e, ctx)).collect();
+    if own.len() < total {
+        tracing::warn!(
+            ignored = total - own.len(),
+            "ignored events of other keptnContexts (the API does not filter by keptnContext)"
+        );
+    }
+    own
 }
 
 fn humanize(d: Duration) -> String {
@@ -62,13 +97,20 @@ pub(crate) async fn follow(
 ) -> Result<Verdict, Failure> {
     let deadline = Instant::now() + settings.timeout;
     let mut last: Option<SequenceStatus> = None;
+    let mut foreign = 0_usize;
     let state: SequenceState = loop {
         let polled = tokio::time::timeout_at(deadline, client.sequence_state(project, ctx))
             .await
-            .map_err(|_| timed_out(ctx, settings.timeout, last.as_ref()))?
+            .map_err(|_| timed_out(ctx, settings.timeout, last.as_ref(), foreign))?
             .map_err(|e| api_failure(&e))?;
         match polled {
             None => tracing::debug!("sequence not registered yet"),
+            Some(s) if s.shkeptncontext != ctx.as_str() => {
+                foreign += 1;
+                tracing::warn!(
+                    "ignored the state of another keptnContext (the API does not filter by keptnContext)"
+                );
+            }
             Some(s) => {
                 if last.as_ref() != Some(&s.state) {
                     tracing::info!(state = %s.state, "sequence state");
@@ -83,7 +125,7 @@ pub(crate) async fn follow(
         if now + settings.poll_interval >= deadline {
             // One more poll would start after the deadline: wait it out, then give up.
             tokio::time::sleep_until(deadline).await;
-            return Err(timed_out(ctx, settings.timeout, last.as_ref()));
+            return Err(timed_out(ctx, settings.timeout, last.as_ref(), foreign));
         }
         tokio::time::sleep(settings.poll_interval).await;
     };
@@ -114,9 +156,9 @@ pub(crate) async fn follow(
         let found =
             tokio::time::timeout_at(deadline, client.events(ctx, Some(TYPE_EVALUATION_FINISHED)))
                 .await
-                .map_err(|_| timed_out(ctx, settings.timeout, Some(&state.state)))?
+                .map_err(|_| timed_out(ctx, settings.timeout, Some(&state.state), foreign))?
                 .map_err(|e| api_failure(&e))?;
-        if let Some(ev) = newest(found) {
+        if let Some(ev) = newest(own_events(found, ctx)) {
             let parsed: EvaluationFinishedData = serde_json::from_value(ev.data.clone())
                 .map_err(|e| {
                     Failure::external(format!(
@@ -147,7 +189,7 @@ async fn all_events(
     deadline: Instant,
 ) -> Vec<CloudEvent<Value>> {
     match tokio::time::timeout_at(deadline, client.events(ctx, None)).await {
-        Ok(Ok(events)) => events,
+        Ok(Ok(events)) => own_events(events, ctx),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "could not read the run's events");
             Vec::new()

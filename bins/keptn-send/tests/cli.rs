@@ -58,7 +58,7 @@ fn follow(fake: &FakeKeptn, timeout: &str) -> Command {
     c.env("KEPTN_API_URL", fake.api_url())
         .env("KEPTN_API_TOKEN", TOKEN)
         .args(SEED_FLAGS)
-        .args(["--wait", "--poll-interval", "10ms", "--timeout", timeout]);
+        .args(["--wait", "--poll-interval", "100ms", "--timeout", timeout]);
     c
 }
 

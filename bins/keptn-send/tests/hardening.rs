@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use test_support::cli::{Run, assert_error, write};
+use test_support::keptn::{FOREIGN_CONTEXT, FakeEvaluation, FakeKeptn, FakeKeptnConfig, Scenario};
 use test_support::raw_http::{Act, RawServer};
 
 const MARKER: &str = "kt-MARKER7f3a9-KEPTNSENDHARDENING";
@@ -395,7 +396,7 @@ mod fault {
         });
         let r = send(
             &api_url(&s),
-            &["--wait", "--poll-interval", "10ms", "--timeout", "20s"],
+            &["--wait", "--poll-interval", "100ms", "--timeout", "20s"],
         );
         assert_external_error(&r, &["503"]);
     }
@@ -419,7 +420,7 @@ mod fault {
             &[
                 "--wait",
                 "--poll-interval",
-                "10ms",
+                "100ms",
                 "--timeout",
                 "3s",
                 "--request-timeout",
@@ -456,7 +457,7 @@ mod fault {
         });
         let r = send(
             &api_url(&s),
-            &["--wait", "--poll-interval", "10ms", "--timeout", "5s"],
+            &["--wait", "--poll-interval", "100ms", "--timeout", "5s"],
         );
         assert_external_error(&r, &[]);
     }
@@ -511,7 +512,7 @@ mod secret {
                             "--timeout",
                             "2s",
                             "--poll-interval",
-                            "10ms",
+                            "100ms",
                             "--format",
                             "json",
                         ]);
@@ -616,10 +617,77 @@ mod gate_closed {
         });
         let r = send(
             &api_url(&s),
-            &["--wait", "--poll-interval", "10ms", "--timeout", "10s"],
+            &["--wait", "--poll-interval", "100ms", "--timeout", "10s"],
         );
         assert_external_error(&r, &[]);
         assert!(!r.stdout.contains("pass"), "{r:#?}");
+    }
+}
+
+/// `keptn-send --wait` against the strict fake on an API that ignores the `keptnContext` filter
+/// and already holds another run that finished with `foreign`.
+fn follow_on_unfiltered_api(own: Scenario, foreign: FakeEvaluation, timeout: &str) -> Run {
+    let fake = FakeKeptn::start(
+        FakeKeptnConfig::seed(MARKER)
+            .with_scenario(own)
+            .ignoring_context_filter(foreign),
+    );
+    let mut c = cmd();
+    c.env("KEPTN_API_URL", fake.api_url())
+        .env("KEPTN_API_TOKEN", MARKER)
+        .args(NAMES)
+        .args(["--wait", "--poll-interval", "100ms", "--timeout", timeout]);
+    let r = run(&mut c);
+    // The fake really served the other run's state and verdict to this client.
+    let served_foreign = fake
+        .requests()
+        .iter()
+        .any(|q| q.path.ends_with("/mongodb-datastore/event") || q.path.contains("/controlPlane/"));
+    assert!(served_foreign, "{r:#?}");
+    assert!(!fake.stored_events(FOREIGN_CONTEXT).is_empty());
+    r
+}
+
+mod own_context_only {
+    use super::*;
+
+    #[test]
+    fn another_runs_verdict_never_ends_an_unfinished_run() {
+        // Ours never finishes; the other run failed (and passed, below): exit 3 at the
+        // timeout, and no verdict printed.
+        for foreign in [FakeEvaluation::fail(), FakeEvaluation::pass()] {
+            let r = follow_on_unfiltered_api(Scenario::NeverFinishes, foreign, "2s");
+            assert_external_error(&r, &["did not finish within 2s", "other keptnContexts"]);
+            assert!(!r.stdout.contains("result:"), "{r:#?}");
+            assert!(!r.stdout.contains(FOREIGN_CONTEXT), "{r:#?}");
+        }
+    }
+
+    #[test]
+    fn our_verdict_is_read_even_when_a_newer_foreign_one_is_served() {
+        // The other run's evaluation.finished is dated later than ours and served first.
+        let r = follow_on_unfiltered_api(
+            Scenario::Evaluation(FakeEvaluation::pass()),
+            FakeEvaluation::fail(),
+            "20s",
+        );
+        assert_eq!(r.code, Some(0), "{r:#?}");
+        assert!(r.stdout.contains("result: pass (score 100"), "{r:#?}");
+        let r = follow_on_unfiltered_api(
+            Scenario::Evaluation(FakeEvaluation::fail()),
+            FakeEvaluation::pass(),
+            "20s",
+        );
+        assert_eq!(r.code, Some(1), "{r:#?}");
+        assert!(r.stdout.contains("result: fail (score 0"), "{r:#?}");
+    }
+
+    #[test]
+    fn another_runs_abort_message_is_not_ours() {
+        // Ours is aborted; the other run's finished events carry other messages that must not
+        // be quoted as the reason.
+        let r = follow_on_unfiltered_api(Scenario::Aborted, FakeEvaluation::fail(), "20s");
+        assert_external_error(&r, &["was aborted (sequence aborted)"]);
     }
 }
 

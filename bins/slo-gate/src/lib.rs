@@ -214,6 +214,11 @@ pub struct Cli {
     #[arg(long)]
     pub allow_missing_slo: bool,
 
+    /// Accept an SLO whose objectives are all informational (no pass criteria), which passes
+    /// whatever the values are; without it such a file is refused (often a misspelt `pass`).
+    #[arg(long)]
+    pub allow_informational_only: bool,
+
     /// -v / -q.
     #[command(flatten)]
     pub log: LogArgs,
@@ -446,6 +451,7 @@ async fn run_with(
         format: cli.format.into(),
         fail_on_warning: cli.fail_on_warning,
         allow_missing_slo: cli.allow_missing_slo,
+        allow_informational_only: cli.allow_informational_only,
         context: ctx,
         window: None,
     };

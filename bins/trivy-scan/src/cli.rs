@@ -126,6 +126,11 @@ pub struct Cli {
     #[arg(long, requires = "slo")]
     pub allow_missing_slo: bool,
 
+    /// With --slo: accept an SLO whose objectives are all informational (no pass criteria),
+    /// which passes whatever the counts are; without it such a file is refused.
+    #[arg(long, requires = "slo")]
+    pub allow_informational_only: bool,
+
     #[command(flatten)]
     pub sinks: SinkArgs,
 
@@ -167,6 +172,7 @@ pub(crate) struct Plan {
     pub(crate) gate: Option<GateFiles>,
     pub(crate) fail_on_warning: bool,
     pub(crate) allow_missing_slo: bool,
+    pub(crate) allow_informational_only: bool,
     /// Removes every secret of this run from what is printed.
     pub(crate) redactor: Redactor,
 }
@@ -287,6 +293,7 @@ impl Cli {
             gate,
             fail_on_warning: self.fail_on_warning,
             allow_missing_slo: self.allow_missing_slo,
+            allow_informational_only: self.allow_informational_only,
             redactor: secrets.redactor,
         })
     }
@@ -395,6 +402,7 @@ impl Cli {
         let text = read_optional(slo_path, "read the SLO file").map_err(usage)?;
         let opts = GateOptions {
             allow_missing_slo: self.allow_missing_slo,
+            allow_informational_only: self.allow_informational_only,
             ..GateOptions::default()
         };
         let slo = load_slo(text.as_deref(), &name, &opts).map_err(usage)?;

@@ -233,6 +233,7 @@ pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>,
         },
         fail_on_warning: plan.fail_on_warning,
         allow_missing_slo: plan.allow_missing_slo,
+        allow_informational_only: plan.allow_informational_only,
         ..GateOptions::default()
     };
     let report = ReportSli::from_summary(&scanned.summary, &plan.severities);

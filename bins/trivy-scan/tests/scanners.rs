@@ -133,3 +133,34 @@ fn incomplete_k8s_report_is_refused_unless_allowed() {
         "the gap stays visible: {r:#?}"
     );
 }
+
+#[test]
+fn max_db_age_reads_the_grype_db_build_time_and_refuses_formats_without_one() {
+    let grype = corpus("grype/grype-0.66.0-keycloak.json");
+    // Built 2023-09-01: far older than 7 days, well within 10 years.
+    let old = json_scan(&grype, &["--max-db-age", "7d"]);
+    assert_eq!(old.code, Some(3), "{old:#?}");
+    assert!(
+        old.stderr.contains("2023-09-01") && old.stderr.contains("--max-db-age"),
+        "{}",
+        old.stderr
+    );
+    assert!(
+        old.stdout.is_empty(),
+        "no verdict on a stale DB: {}",
+        old.stdout
+    );
+    let fresh = json_scan(&grype, &["--max-db-age", "3650d"]);
+    assert_eq!(fresh.code, Some(0), "{fresh:#?}");
+    // SARIF records no DB date: refused, never passed unchecked.
+    let sarif = json_scan(
+        &corpus("trivy/trivy-head__alpine-310.sarif.golden"),
+        &["--max-db-age", "3650d"],
+    );
+    assert_error(
+        &sarif,
+        "trivy-scan",
+        2,
+        &["records no vulnerability DB date"],
+    );
+}

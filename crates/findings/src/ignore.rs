@@ -61,6 +61,7 @@ pub struct IgnoreRule {
     /// Human description: `CVE-2021-3711 (.trivyignore line 3)`.
     pub description: String,
     parsed_purls: Vec<Purl>,
+    parsed_paths: Vec<Glob>,
 }
 
 /// Parsed, date-checked ignore rules.
@@ -127,7 +128,8 @@ impl IgnoreRules {
                 if r.id != id {
                     continue;
                 }
-                let path_ok = r.paths.is_empty() || r.paths.iter().any(|p| glob_match(p, path));
+                let path_ok =
+                    r.parsed_paths.is_empty() || r.parsed_paths.iter().any(|g| g.matches(path));
                 let purl_ok = match &target_purl {
                     None => true,
                     Some(t) => {
@@ -199,6 +201,7 @@ fn parse_lines_named(text: &str, name: &str, today: Date) -> Result<IgnoreRules,
                 statement: (!comment.is_empty()).then(|| comment.to_owned()),
                 description: format!("{id} ({name} line {line_no})"),
                 parsed_purls: Vec::new(),
+                parsed_paths: Vec::new(),
             },
             today,
         );
@@ -263,11 +266,19 @@ fn parse_yaml_named(text: &str, name: &str, today: Date) -> Result<IgnoreRules, 
             return Err(invalid("empty `id`".to_owned()));
         }
         let paths = r.paths.unwrap_or_default();
-        for p in &paths {
-            if !glob_valid(p) {
-                return Err(invalid(format!("invalid path pattern `{p}` for {id}")));
-            }
-        }
+        let parsed_paths = paths
+            .iter()
+            .map(|p| {
+                Glob::compile(p).map_err(|m| {
+                    // The pattern may be huge: show its start only.
+                    let shown: String = p.chars().take(80).collect();
+                    let more = if shown.len() < p.len() { "…" } else { "" };
+                    invalid(format!(
+                        "invalid path pattern `{shown}{more}` for {id}: it {m}"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let purls = r.purls.unwrap_or_default();
         let parsed_purls = purls
             .iter()
@@ -293,6 +304,7 @@ fn parse_yaml_named(text: &str, name: &str, today: Date) -> Result<IgnoreRules, 
                 expires,
                 statement: r.statement.filter(|s| !s.trim().is_empty()),
                 parsed_purls,
+                parsed_paths,
             },
             today,
         );
@@ -415,6 +427,86 @@ fn pct_decode(s: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Globs with doublestar semantics (`/` separates segments).
+//
+// A pattern is compiled once at load: `{a,b}` alternatives are expanded (at most
+// [`MAX_PATTERN_ALTERNATIVES`]), each alternative split into segments of tokens. Matching
+// never backtracks recursively: segments are matched by a dynamic programme over (pattern
+// segment, path segment) and the characters of one segment by the two-pointer wildcard
+// algorithm, so one alternative costs O(pattern × path) whatever the pattern is.
+
+/// The most `{a,b}` alternatives one path pattern may expand to; beyond it the ignore file
+/// is refused (nested braces multiply: `{a,b}{c,d}` is 4).
+pub const MAX_PATTERN_ALTERNATIVES: usize = 256;
+
+/// The longest path pattern accepted, in bytes.
+pub const MAX_PATTERN_BYTES: usize = 4096;
+
+/// A compiled path pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Glob {
+    alternatives: Vec<Vec<Segment>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    /// `**`: zero or more whole segments.
+    AnyDirs,
+    /// Anything else: wildcards within one segment.
+    Chars(Vec<Token>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Literal(char),
+    /// `?`
+    AnyChar,
+    /// `*`
+    Star,
+    /// `[...]`, `[!...]`, `[^...]`: inclusive char ranges (a single char is `(c, c)`).
+    Class {
+        negate: bool,
+        ranges: Vec<(char, char)>,
+    },
+}
+
+impl Token {
+    fn matches(&self, ch: char) -> bool {
+        match self {
+            Self::Literal(c) => *c == ch,
+            Self::AnyChar | Self::Star => true,
+            Self::Class { negate, ranges } => {
+                ranges.iter().any(|(lo, hi)| *lo <= ch && ch <= *hi) != *negate
+            }
+        }
+    }
+}
+
+impl Glob {
+    /// Checks syntax and bounds, expands braces, compiles.
+    fn compile(pattern: &str) -> Result<Self, String> {
+        if pattern.len() > MAX_PATTERN_BYTES {
+            return Err(format!(
+                "is {} bytes long, over the limit of {MAX_PATTERN_BYTES}",
+                pattern.len()
+            ));
+        }
+        if !glob_valid(pattern) {
+            return Err("has unbalanced `{}` or `[]` or a trailing `\\`".to_owned());
+        }
+        let alternatives = expand_braces(pattern)?
+            .iter()
+            .map(|alt| alt.split('/').map(compile_segment).collect())
+            .collect();
+        Ok(Self { alternatives })
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        let segs: Vec<Vec<char>> = path.split('/').map(|s| s.chars().collect()).collect();
+        self.alternatives
+            .iter()
+            .any(|alt| match_segments(alt, &segs))
+    }
+}
 
 fn glob_valid(p: &str) -> bool {
     let mut depth_brace = 0i32;
@@ -439,8 +531,37 @@ fn glob_valid(p: &str) -> bool {
     depth_brace == 0 && !in_class
 }
 
-/// Expands `{a,b}` alternatives (nested allowed) into plain patterns.
-fn expand_braces(p: &str) -> Vec<String> {
+/// Expands `{a,b}` alternatives (nested allowed) into plain patterns, iteratively: every
+/// pending pattern yields at least one final one, so pending + done never exceeds the final
+/// count, and the bound is checked before any list grows past it.
+fn expand_braces(p: &str) -> Result<Vec<String>, String> {
+    let mut pending = vec![p.to_owned()];
+    let mut done = Vec::new();
+    while let Some(pat) = pending.pop() {
+        let Some((open, commas, close)) = first_brace_group(&pat) else {
+            done.push(pat);
+            continue;
+        };
+        let alternatives = commas.len() + 1;
+        if done.len() + pending.len() + alternatives > MAX_PATTERN_ALTERNATIVES {
+            return Err(format!(
+                "expands to more than {MAX_PATTERN_ALTERNATIVES} `{{a,b}}` alternatives"
+            ));
+        }
+        let (pre, post) = (&pat[..open], &pat[close + 1..]);
+        let mut bounds = vec![open];
+        bounds.extend(&commas);
+        bounds.push(close);
+        // Reversed so that popping keeps the alternatives in written order.
+        for w in bounds.windows(2).rev() {
+            pending.push(format!("{pre}{}{post}", &pat[w[0] + 1..w[1]]));
+        }
+    }
+    Ok(done)
+}
+
+/// The first top-level `{...}` outside a class: its open index, top-level commas, close index.
+fn first_brace_group(p: &str) -> Option<(usize, Vec<usize>, usize)> {
     let b = p.as_bytes();
     let mut i = 0;
     let mut class = false;
@@ -450,10 +571,9 @@ fn expand_braces(p: &str) -> Vec<String> {
             b'[' => class = true,
             b']' => class = false,
             b'{' if !class => {
-                // find the matching close and top-level commas
-                let mut depth = 0;
-                let mut j = i;
+                let mut depth = 0usize;
                 let mut commas = Vec::new();
+                let mut j = i;
                 while j < b.len() {
                     match b[j] {
                         b'\\' => j += 1,
@@ -461,7 +581,7 @@ fn expand_braces(p: &str) -> Vec<String> {
                         b'}' => {
                             depth -= 1;
                             if depth == 0 {
-                                break;
+                                return Some((i, commas, j));
                             }
                         }
                         b',' if depth == 1 => commas.push(j),
@@ -469,99 +589,214 @@ fn expand_braces(p: &str) -> Vec<String> {
                     }
                     j += 1;
                 }
-                if j >= b.len() {
-                    return vec![p.to_owned()];
-                }
-                let (pre, post) = (&p[..i], &p[j + 1..]);
-                let mut bounds = vec![i];
-                bounds.extend(&commas);
-                bounds.push(j);
-                let mut out = Vec::new();
-                for w in bounds.windows(2) {
-                    let alt = &p[w[0] + 1..w[1]];
-                    out.extend(expand_braces(&format!("{pre}{alt}{post}")));
-                }
-                return out;
+                return None; // unclosed: taken literally
             }
             _ => {}
         }
         i += 1;
     }
-    vec![p.to_owned()]
+    None
 }
 
-pub(crate) fn glob_match(pattern: &str, path: &str) -> bool {
-    expand_braces(pattern).iter().any(|p| {
-        let pat: Vec<&str> = p.split('/').collect();
-        let segs: Vec<&str> = path.split('/').collect();
-        match_segments(&pat, &segs)
-    })
-}
-
-fn match_segments(pat: &[&str], path: &[&str]) -> bool {
-    match pat.split_first() {
-        None => path.is_empty(),
-        Some((&"**", rest)) => (0..=path.len()).any(|k| match_segments(rest, &path[k..])),
-        Some((p, rest)) => match path.split_first() {
-            Some((s, prest)) => {
-                match_one(p.as_bytes(), s.as_bytes()) && match_segments(rest, prest)
-            }
-            None => false,
-        },
+/// One segment's tokens: `*`, `?`, `[...]`/`[!...]`/`[^...]`, `\x`, literals. A `[` without
+/// a closing `]` is a literal.
+fn compile_segment(seg: &str) -> Segment {
+    if seg == "**" {
+        return Segment::AnyDirs;
     }
-}
-
-/// Wildcards within one segment: `*`, `?`, `[...]`/`[!...]`/`[^...]`, `\x`.
-fn match_one(p: &[u8], s: &[u8]) -> bool {
-    let Some(&c) = p.first() else {
-        return s.is_empty();
-    };
-    match c {
-        b'*' => (0..=s.len()).any(|k| match_one(&p[1..], &s[k..])),
-        b'?' => !s.is_empty() && match_one(&p[1..], &s[char_len(s)..]),
-        b'[' => {
-            let Some(close) = p.iter().skip(2).position(|&b| b == b']').map(|i| i + 2) else {
-                return !s.is_empty() && s[0] == b'[' && match_one(&p[1..], &s[1..]);
-            };
-            if s.is_empty() {
-                return false;
-            }
-            let mut class = &p[1..close];
-            let negate = matches!(class.first(), Some(b'!' | b'^'));
-            if negate {
-                class = &class[1..];
-            }
-            let ch = s[0];
-            let mut hit = false;
-            let mut i = 0;
-            while i < class.len() {
-                if i + 2 < class.len() && class[i + 1] == b'-' {
-                    hit |= class[i] <= ch && ch <= class[i + 2];
-                    i += 3;
-                } else {
-                    hit |= class[i] == ch;
-                    i += 1;
+    let p: Vec<char> = seg.chars().collect();
+    let mut out = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            '*' => {
+                // Consecutive stars are one star.
+                if out.last() != Some(&Token::Star) {
+                    out.push(Token::Star);
                 }
             }
-            hit != negate && match_one(&p[close + 1..], &s[1..])
+            '?' => out.push(Token::AnyChar),
+            '\\' if i + 1 < p.len() => {
+                i += 1;
+                out.push(Token::Literal(p[i]));
+            }
+            '[' => match p.iter().skip(i + 2).position(|&c| c == ']') {
+                Some(k) => {
+                    let close = i + 2 + k;
+                    let mut class = &p[i + 1..close];
+                    let negate = matches!(class.first(), Some('!' | '^'));
+                    if negate {
+                        class = &class[1..];
+                    }
+                    let mut ranges = Vec::new();
+                    let mut j = 0;
+                    while j < class.len() {
+                        if j + 2 < class.len() && class[j + 1] == '-' {
+                            ranges.push((class[j], class[j + 2]));
+                            j += 3;
+                        } else {
+                            ranges.push((class[j], class[j]));
+                            j += 1;
+                        }
+                    }
+                    out.push(Token::Class { negate, ranges });
+                    i = close;
+                }
+                None => out.push(Token::Literal('[')),
+            },
+            c => out.push(Token::Literal(c)),
         }
-        b'\\' if p.len() > 1 => !s.is_empty() && s[0] == p[1] && match_one(&p[2..], &s[1..]),
-        _ => !s.is_empty() && s[0] == c && match_one(&p[1..], &s[1..]),
+        i += 1;
     }
+    Segment::Chars(out)
 }
 
-fn char_len(s: &[u8]) -> usize {
-    match s[0] {
-        0xF0..=0xFF => 4.min(s.len()),
-        0xE0..=0xEF => 3.min(s.len()),
-        0xC0..=0xDF => 2.min(s.len()),
-        _ => 1,
+/// Pattern segments against path segments: `dp[j]` = "the pattern from segment `i` on
+/// matches the path from segment `j` on", computed from the last pattern segment back.
+fn match_segments(pat: &[Segment], path: &[Vec<char>]) -> bool {
+    let n = path.len();
+    let mut next = vec![false; n + 1];
+    next[n] = true;
+    let mut cur = vec![false; n + 1];
+    for seg in pat.iter().rev() {
+        match seg {
+            Segment::AnyDirs => {
+                cur[n] = next[n];
+                for j in (0..n).rev() {
+                    cur[j] = next[j] || cur[j + 1];
+                }
+            }
+            Segment::Chars(tokens) => {
+                cur[n] = false;
+                for j in 0..n {
+                    cur[j] = next[j + 1] && match_tokens(tokens, &path[j]);
+                }
+            }
+        }
+        std::mem::swap(&mut cur, &mut next);
     }
+    next[0]
+}
+
+/// Wildcards within one segment, two pointers: on a mismatch, retry from the last `*` with
+/// one more character swallowed. O(tokens × chars), no recursion.
+fn match_tokens(tokens: &[Token], s: &[char]) -> bool {
+    let (mut t, mut i) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        if let Some(tok) = tokens.get(t) {
+            if *tok == Token::Star {
+                star = Some((t, i));
+                t += 1;
+                continue;
+            }
+            if tok.matches(s[i]) {
+                t += 1;
+                i += 1;
+                continue;
+            }
+        }
+        match star {
+            Some((st, si)) => {
+                t = st + 1;
+                i = si + 1;
+                star = Some((st, si + 1));
+            }
+            None => return false,
+        }
+    }
+    tokens[t..].iter().all(|tok| *tok == Token::Star)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn glob_match(pattern: &str, path: &str) -> bool {
+        Glob::compile(pattern).unwrap().matches(path)
+    }
+
+    /// The reference: the plain backtracking matcher this module used to have (exponential
+    /// on some patterns, so only fed small inputs here).
+    fn naive(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') => (0..=s.len()).any(|k| naive(&p[1..], &s[k..])),
+            Some('?') => !s.is_empty() && naive(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && naive(&p[1..], &s[1..]),
+        }
+    }
+
+    #[test]
+    fn pathological_patterns_match_quickly() {
+        // a*a*a*...*b against a long run of `a`: exponential for a backtracking matcher.
+        let pattern = format!("{}b", "a*".repeat(60));
+        let path = "a".repeat(3000);
+        assert!(!glob_match(&pattern, &path));
+        assert!(glob_match(&pattern, &format!("{path}b")));
+        // The same across segments: many `**` and a path of many segments.
+        let pattern = format!("{}x", "**/a/".repeat(40));
+        let path = vec!["a"; 2000].join("/");
+        assert!(!glob_match(&pattern, &path));
+        assert!(glob_match(&pattern, &format!("{path}/x")));
+        // Many stars in one segment against a long segment that almost matches.
+        let pattern = format!("{}?b", "*".repeat(2000));
+        assert!(!glob_match(&pattern, &"a".repeat(4000)));
+    }
+
+    #[test]
+    fn brace_expansion_is_bounded() {
+        // 2^9 = 512 alternatives: refused, whatever the nesting.
+        let wide = "{a,b}".repeat(9);
+        let e = Glob::compile(&wide).unwrap_err();
+        assert!(e.contains("more than 256"), "{e}");
+        let nested = format!("{}x{}", "{a,".repeat(300), "}".repeat(300));
+        assert!(
+            Glob::compile(&nested)
+                .unwrap_err()
+                .contains("more than 256")
+        );
+        // 2^8 = 256 is fine and still matches.
+        let g = Glob::compile(&"{a,b}".repeat(8)).unwrap();
+        assert!(g.matches("abababab") && !g.matches("abababac"));
+        assert!(Glob::compile(&"x".repeat(MAX_PATTERN_BYTES + 1)).is_err());
+        // Through the file: exit-2 material with a clear message.
+        let today = jiff::civil::date(2026, 1, 10);
+        let yaml = format!("vulnerabilities:\n- id: CVE-1\n  paths: [\"{wide}\"]\n");
+        let e = parse_trivyignore_yaml(&yaml, today)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("line 2: invalid path pattern") && e.contains("alternatives"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn segment_matcher_agrees_with_backtracking() {
+        let alphabet = ['a', 'b', '*', '?'];
+        let paths = ["", "a", "b", "ab", "ba", "aab", "abab", "bbba"];
+        // Every pattern of up to 4 tokens over the alphabet.
+        let mut patterns = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = patterns
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            patterns.extend(longer);
+        }
+        for p in &patterns {
+            for s in paths {
+                let pc: Vec<char> = p.chars().collect();
+                let sc: Vec<char> = s.chars().collect();
+                assert_eq!(
+                    glob_match(p, s),
+                    naive(&pc, &sc),
+                    "pattern {p:?} path {s:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn globs() {
@@ -576,6 +811,12 @@ mod tests {
         assert!(glob_match("x[0-9]", "x7"));
         assert!(!glob_match("x[!0-9]", "x7"));
         assert!(glob_match("node_modules/**", "node_modules/a/package.json"));
+        assert!(glob_match("a/**/b", "a/b") && glob_match("a/**/b", "a/x/y/b"));
+        assert!(!glob_match("a/**/b", "a/x/c"));
+        assert!(glob_match("{x/{y,z},w}/f", "x/z/f") && glob_match("{x/{y,z},w}/f", "w/f"));
+        assert!(glob_match("lib\\*.so", "lib*.so") && !glob_match("lib\\*.so", "libc.so"));
+        assert!(glob_match("[]a]", "]") && glob_match("[^a]", "b"));
+        assert!(glob_match("caf?", "café"));
         assert!(glob_valid("a/{b,c}") && !glob_valid("a/{b") && !glob_valid("[a"));
     }
 

@@ -6,7 +6,10 @@ mod keys;
 mod severity;
 mod tally;
 
-pub use ignore::{IgnoreError, IgnoreRule, IgnoreRules, parse_trivyignore, parse_trivyignore_yaml};
+pub use ignore::{
+    IgnoreError, IgnoreRule, IgnoreRules, MAX_PATTERN_ALTERNATIVES, MAX_PATTERN_BYTES,
+    parse_trivyignore, parse_trivyignore_yaml,
+};
 pub use keys::FindingKeys;
 pub use severity::{Severity, SeverityCounts, SeverityParseError, parse_severity_list};
 pub use tally::{Tally, Want};
@@ -94,6 +97,10 @@ pub struct InputInfo {
     /// with `--allow-incomplete`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<Incomplete>,
+    /// The analysis's category, where the format records one (SARIF
+    /// `runs[].automationDetails.id`, which GitHub code scanning uses to tell analyses apart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// How many LOW findings were rated `Negligible` by the scanner (grype).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub negligible: Option<u64>,

@@ -8,6 +8,7 @@ pub use endpoint::{EndpointError, EndpointRules, is_loopback, parse_endpoint, re
 pub use retry::{
     HttpError, RetryPolicy, excerpt, is_retryable_status, retry_after, send_with_retry,
 };
+pub use retry::{MAX_RETRIES, MIN_RETRY_DELAY};
 
 use std::time::Duration;
 

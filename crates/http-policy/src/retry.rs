@@ -1,5 +1,9 @@
 //! Retries: a classification of outcomes plus one bounded loop (vector's `RetryLogic`,
 //! reduced to what one-shot CLIs need).
+//!
+//! Bounded from both sides, whatever a policy asks for: at most [`MAX_RETRIES`] retries, and
+//! never less than [`MIN_RETRY_DELAY`] between two attempts, so one retry loop sends at most
+//! 10 requests per second to an API (a `Retry-After: 0` or a zero delay included).
 
 use std::time::Duration;
 
@@ -40,6 +44,12 @@ pub enum HttpError {
     },
 }
 
+/// The most retries any loop makes after the first attempt (`--retries` above it is refused).
+pub const MAX_RETRIES: u32 = 10;
+
+/// The least time between two attempts of one request: at most 10 requests per second.
+pub const MIN_RETRY_DELAY: Duration = Duration::from_millis(100);
+
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -62,19 +72,32 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// A policy with `retries` retries after the first attempt and the default delays.
+    /// A policy with `retries` retries after the first attempt (at most [`MAX_RETRIES`]) and
+    /// the default delays.
     #[must_use]
     pub fn with_retries(retries: u32) -> Self {
         Self {
-            max_attempts: retries.saturating_add(1),
+            max_attempts: retries.min(MAX_RETRIES).saturating_add(1),
             ..Self::default()
         }
     }
 
+    /// Attempts the loop really makes: `max_attempts` within `1..=MAX_RETRIES + 1`.
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts.clamp(1, MAX_RETRIES + 1)
+    }
+
     /// Delay before retry number `retry` (1-based): `Retry-After` when the server sent one,
-    /// else exponential backoff with full jitter; both capped at `max_delay`.
+    /// else exponential backoff with full jitter; capped at `max_delay` and never below
+    /// [`MIN_RETRY_DELAY`].
     #[must_use]
     pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        self.unbounded_delay(retry, retry_after)
+            .max(MIN_RETRY_DELAY)
+    }
+
+    fn unbounded_delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(d) = retry_after {
             return d.min(self.max_delay);
         }
@@ -156,7 +179,7 @@ pub async fn send_with_retry(
     url: &str,
     build: impl Fn() -> RequestBuilder,
 ) -> Result<Response, HttpError> {
-    let max = policy.max_attempts.max(1);
+    let max = policy.attempts();
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -330,6 +353,54 @@ mod tests {
         let p = RetryPolicy::default();
         assert_eq!(p.delay(1, Some(Duration::from_secs(600))), p.max_delay);
         assert!(p.delay(3, None) <= p.max_delay);
+    }
+
+    #[tokio::test]
+    async fn zero_delays_and_absurd_attempts_are_bounded() {
+        let hits = Arc::new(AtomicU32::new(0));
+        let h = hits.clone();
+        let router = axum::Router::new().route(
+            "/busy",
+            axum::routing::get(move || {
+                h.fetch_add(1, Ordering::SeqCst);
+                async {
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [("retry-after", "0")],
+                        "slow down",
+                    )
+                }
+            }),
+        );
+        let base = serve(router).await;
+        let client = crate::HttpConfig::default().client().unwrap();
+        let url = format!("{base}busy");
+        let policy = RetryPolicy {
+            max_attempts: u32::MAX,
+            base_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+        };
+        let err = send_with_retry(&policy, &url, || client.get(&url))
+            .await
+            .unwrap_err();
+        let sent = hits.load(Ordering::SeqCst);
+        assert_eq!(sent, MAX_RETRIES + 1, "{err}");
+    }
+
+    #[test]
+    fn delays_have_a_floor_and_retries_a_ceiling() {
+        let zero = RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+        };
+        assert_eq!(zero.delay(1, None), MIN_RETRY_DELAY);
+        assert_eq!(zero.delay(1, Some(Duration::ZERO)), MIN_RETRY_DELAY);
+        assert_eq!(
+            RetryPolicy::with_retries(u32::MAX).attempts(),
+            MAX_RETRIES + 1
+        );
+        assert_eq!(RetryPolicy::with_retries(0).attempts(), 1);
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub(crate) struct Stats {
     scanner: Option<Scanner>,
     /// `runs[0].properties.imageName`.
     image: Option<String>,
+    /// The first run's `automationDetails.id`.
+    category: Option<String>,
     runs: usize,
 }
 
@@ -128,6 +130,17 @@ fn run<R: Read>(r: &mut Reader<R>, tally: &mut Tally<'_>, stats: &mut Stats) -> 
                                 r.skip_value()?;
                             }
                         }
+                    }
+                }
+            }
+            b"automationDetails" if stats.category.is_none() && kind == Some(Kind::Object) => {
+                r.open_object("`automationDetails` to be an object")?;
+                let mut first = true;
+                while r.next_key(&mut first)? {
+                    if r.key() == b"id" {
+                        stats.category = lenient_string(r)?.filter(|id| !id.is_empty());
+                    } else {
+                        r.skip_value()?;
                     }
                 }
             }
@@ -525,6 +538,7 @@ pub(crate) fn finish(facts: &TopFacts, stats: Stats) -> Result<InputInfo, Report
     Ok(InputInfo {
         scanner: stats.scanner,
         artifact: stats.image.filter(|i| !i.is_empty()),
+        category: stats.category,
         ..InputInfo::default()
     })
 }

@@ -76,6 +76,9 @@ pub struct GateOptions {
     pub fail_on_warning: bool,
     /// A missing or 0-byte SLO file passes without evaluation, as lighthouse does.
     pub allow_missing_slo: bool,
+    /// An SLO whose objectives are all informational (no pass criteria: the gate passes
+    /// whatever the values) is accepted; otherwise it is refused as an input error.
+    pub allow_informational_only: bool,
     /// Project, stage, service, deployment and labels: copied into the result and used for
     /// sli.yaml placeholders.
     pub context: QueryContext,
@@ -104,6 +107,16 @@ pub enum GateError {
         "the SLO file {0} is missing or empty; a gate without objectives would open silently (lighthouse passes here), so this is an error; pass --allow-missing-slo to accept it"
     )]
     MissingSlo(String),
+    /// Every objective is informational, without `allow_informational_only`.
+    #[error(
+        "the SLO file {path} has no objective with pass criteria, so the gate would pass whatever the values are{hints}; pass --allow-informational-only if that is intended"
+    )]
+    InformationalOnly {
+        /// File path as given.
+        path: String,
+        /// The unknown keys found (often a misspelt `pass`), as `; line L: ...`, or empty.
+        hints: String,
+    },
     /// The SLO file does not parse.
     #[error("invalid SLO file {path}: {error}")]
     Slo {
@@ -188,6 +201,16 @@ pub fn load_slo(
                         kind: slo_eval::ParseErrorKind::Invalid,
                         problems: slo.gate_errors,
                     },
+                });
+            }
+            if !slo.objectives.is_empty()
+                && !slo.has_pass_criteria()
+                && !opts.allow_informational_only
+            {
+                let hints: String = slo.warnings.iter().map(|w| format!("; {w}")).collect();
+                return Err(GateError::InformationalOnly {
+                    path: path.to_owned(),
+                    hints,
                 });
             }
             Ok(Some(slo))
@@ -331,7 +354,14 @@ pub fn evaluate_and_render(
         }
     }
     let data = match slo {
-        Some(slo) => evaluate(slo, &finished.get_sli.indicator_values, history, &eo),
+        Some(slo) => {
+            let mut data = evaluate(slo, &finished.get_sli.indicator_values, history, &eo);
+            // Lighthouse ignores an informational key SLI without a value; a gate must not.
+            for name in slo_eval::fail_on_missing_key_slis(slo, &mut data) {
+                tracing::warn!("key SLI objective `{name}` has no value: the gate fails");
+            }
+            data
+        }
         None => missing_slo_result(&eo),
     };
     outcome(data, &eo, opts)
@@ -725,5 +755,64 @@ mod tests {
         assert_eq!(v[0]["result"], "fail");
         assert!(v[1]["id"].is_string());
         assert!(record(Some("{}"), "h.json", &d).is_err());
+    }
+
+    #[test]
+    fn informational_only_slo_is_refused_unless_allowed() {
+        // `pas` is a misspelt `pass`: every objective is informational.
+        let slo = "objectives:\n- sli: vulnerabilities_critical\n  pas:\n  - criteria: [\"=0\"]\ntotal_score:\n  pass: 90%\n";
+        let e = gate_on_summary(
+            Some(slo),
+            "slo.yaml",
+            None,
+            &report(5),
+            &[],
+            &GateOptions::default(),
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, GateError::InformationalOnly { .. }), "{msg}");
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            msg.contains("line 3") && msg.contains("did you mean `pass`"),
+            "{msg}"
+        );
+        let allowed = GateOptions {
+            allow_informational_only: true,
+            ..GateOptions::default()
+        };
+        let out = gate_on_summary(Some(slo), "slo.yaml", None, &report(5), &[], &allowed).unwrap();
+        assert_eq!(
+            out.verdict,
+            Verdict::Pass,
+            "lighthouse's score 100 when allowed"
+        );
+    }
+
+    #[test]
+    fn key_sli_without_value_fails_whatever_its_criteria() {
+        let opts = GateOptions {
+            allow_informational_only: true,
+            ..GateOptions::default()
+        };
+        // Informational key SLI with no value: lighthouse passes, the gate fails.
+        let info = "objectives:\n- sli: no_such_sli\n  key_sli: true\n- sli: vulnerabilities_critical\n  pass:\n  - criteria: [\"<=10\"]\ntotal_score:\n  pass: 90%\n";
+        let out = gate_on_summary(Some(info), "slo.yaml", None, &report(0), &[], &opts).unwrap();
+        assert_eq!(out.verdict, Verdict::Fail, "{}", out.rendered);
+        assert_eq!(out.exit_code, 1);
+        assert!(
+            out.data.message.contains("no_such_sli"),
+            "{}",
+            out.data.message
+        );
+        // Pass-criteria key SLI with no value: lighthouse fails already, message kept.
+        let pass = "objectives:\n- sli: no_such_sli\n  key_sli: true\n  pass:\n  - criteria: [\"<1\"]\n- sli: vulnerabilities_critical\n  pass:\n  - criteria: [\"<=10\"]\ntotal_score:\n  pass: 10%\n";
+        let out = gate_on_summary(Some(pass), "slo.yaml", None, &report(0), &[], &opts).unwrap();
+        assert_eq!(out.verdict, Verdict::Fail, "{}", out.rendered);
+        assert!(out.data.message.contains("key_sli"), "{}", out.data.message);
+        // A key SLI with a value is untouched.
+        let ok = "objectives:\n- sli: vulnerabilities_critical\n  key_sli: true\n  pass:\n  - criteria: [\"<=10\"]\ntotal_score:\n  pass: 90%\n";
+        let out = gate_on_summary(Some(ok), "slo.yaml", None, &report(0), &[], &opts).unwrap();
+        assert_eq!(out.verdict, Verdict::Pass, "{}", out.rendered);
     }
 }

@@ -366,6 +366,50 @@ fn errored(
     out
 }
 
+/// The fail-closed rule a gate adds on top of lighthouse (slo-gate, `trivy-scan --slo`): a
+/// key SLI without a value fails the evaluation whatever its criteria kind. Lighthouse
+/// already fails a key SLI with pass criteria and no value; it ignores an informational one
+/// (no pass criteria), which would let a gate open on data it never received.
+///
+/// Applies to a `succeeded` evaluation whose result is not already `fail`: sets `result` and
+/// `evaluation.result` to `fail`, marks the objective's record `fail` and names it in the
+/// message. Returns the names of the key SLIs that had no value (empty: nothing changed).
+pub fn fail_on_missing_key_slis(slo: &Slo, data: &mut EvaluationFinishedData) -> Vec<String> {
+    if data.status != STATUS_SUCCEEDED {
+        return Vec::new();
+    }
+    let Some(records) = data.evaluation.indicator_results.as_mut() else {
+        return Vec::new();
+    };
+    let mut missing = Vec::new();
+    let mut reasons = Vec::new();
+    // One record per objective, in objective order (see `evaluate`).
+    for (o, r) in slo.objectives.iter().zip(records.iter_mut()) {
+        if !o.key_sli {
+            continue;
+        }
+        let reason = match &r.value {
+            Some(v) if v.success => continue,
+            Some(v) if !v.message.is_empty() => v.message.clone(),
+            _ => "no value received from SLI provider".to_owned(),
+        };
+        r.status = RESULT_FAIL.to_owned();
+        r.score = 0.0;
+        missing.push(o.name().to_owned());
+        reasons.push(format!("'{}': {reason}", o.name()));
+    }
+    if missing.is_empty() || data.result == RESULT_FAIL {
+        return missing;
+    }
+    RESULT_FAIL.clone_into(&mut data.result);
+    RESULT_FAIL.clone_into(&mut data.evaluation.result);
+    data.message = format!(
+        "Evaluation failed since key SLI objective {} has no value; a key SLI without a value fails the gate",
+        reasons.join(", ")
+    );
+    missing
+}
+
 /// Evaluates `slo` against the SLI `values` (the get-sli `indicatorValues`, in provider
 /// order) and the previous results `history` (newest first, unfiltered; selection per
 /// [`select_comparison`]). Returns the `data` of `sh.keptn.event.evaluation.finished`

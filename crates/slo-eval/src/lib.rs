@@ -13,8 +13,8 @@ pub use criteria::{CriteriaError, Criterion, Operator, parse_criterion};
 pub use error::{ParseError, ParseErrorKind, Problem};
 pub use evaluate::{
     EvalOptions, HISTORY_ID_KEY, UNDECODABLE_KEY, comparison_limit, comparison_value, evaluate,
-    evaluate_get_sli, missing_slo_result, parse_history, percentile, select_comparison,
-    unparseable_slo_result,
+    evaluate_get_sli, fail_on_missing_key_slis, missing_slo_result, parse_history, percentile,
+    select_comparison, unparseable_slo_result,
 };
 pub use gofmt::{go_float_v, parse_go_float};
 pub use slo::{

@@ -102,6 +102,15 @@ pub struct CriteriaSet {
     pub criteria: Vec<String>,
 }
 
+impl Slo {
+    /// Whether any objective has pass criteria. Without one, every objective is
+    /// informational and lighthouse passes with score 100 whatever the values are.
+    #[must_use]
+    pub fn has_pass_criteria(&self) -> bool {
+        self.objectives.iter().any(|o| !o.pass.is_empty())
+    }
+}
+
 /// `total_score`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TotalScore {
@@ -253,6 +262,41 @@ fn is_merge_key(k: &Node) -> bool {
     matches!(&k.kind, Kind::Scalar { value, quoted: false } if value == "<<")
 }
 
+/// The known key an unknown one most likely misspells: same letters ignoring case and `_`,
+/// else the closest within two edits (one for short keys), ties to the first.
+fn likely_key<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    let squash = |s: &str| s.replace(['_', '-'], "").to_ascii_lowercase();
+    let k = squash(key);
+    if let Some(c) = known.iter().find(|c| squash(c) == k) {
+        return Some(c);
+    }
+    let allowed = if k.chars().count() <= 4 { 1 } else { 2 };
+    known
+        .iter()
+        .map(|c| (edit_distance(&k, &squash(c)), *c))
+        .filter(|(d, _)| *d <= allowed)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over chars (keys are short: one row of memory).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
@@ -328,13 +372,7 @@ impl Decoder {
             if known.contains(&key.as_str()) {
                 out.push((key.clone(), v));
             } else {
-                let hint = known
-                    .iter()
-                    .find(|c| {
-                        c.eq_ignore_ascii_case(key)
-                            || c.replace('_', "")
-                                .eq_ignore_ascii_case(&key.replace('_', ""))
-                    })
+                let hint = likely_key(key, known)
                     .map(|c| format!(" (did you mean `{c}`?)"))
                     .unwrap_or_default();
                 self.warnings.push(Problem::new(
@@ -706,5 +744,40 @@ impl Decoder {
             sets.push(set);
         }
         sets
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_name_line_and_likely_key() {
+        let slo = parse_slo(
+            "objectives:\n- sli: a\n  pas:\n  - criteria: [\"<1\"]\n  keysli: true\n  wieght: 2\ntotal_scor:\n  pass: 90%\n",
+        )
+        .unwrap();
+        let w: Vec<String> = slo.warnings.iter().map(ToString::to_string).collect();
+        assert!(
+            w[0].starts_with("line 3") && w[0].contains("did you mean `pass`"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("did you mean `key_sli`"), "{w:?}");
+        assert!(w[2].contains("did you mean `weight`"), "{w:?}");
+        assert!(
+            w[3].starts_with("line 7") && w[3].contains("did you mean `total_score`"),
+            "{w:?}"
+        );
+        assert!(!slo.has_pass_criteria());
+        // Far from every known key: reported without a guess.
+        let slo = parse_slo("objectives: []\ncolour: red\n").unwrap();
+        assert!(!slo.warnings[0].to_string().contains("did you mean"));
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("pass", "pass"), 0);
     }
 }

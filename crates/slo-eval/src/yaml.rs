@@ -235,6 +235,7 @@ pub(crate) fn parse_document(src: &str) -> Result<Option<Node>, Problem> {
         stack: Vec::new(),
         root: None,
         count: 0,
+        aliased: 0,
     };
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| {
@@ -311,7 +312,9 @@ pub(crate) fn parse_document(src: &str) -> Result<Option<Node>, Problem> {
                     .find(|(a, _)| *a == id)
                     .map(|(_, n)| n.clone())
                     .ok_or_else(|| Problem::new(pos.line, pos.column, "unknown anchor"))?;
-                builder.count += count_nodes(&node);
+                let expanded = count_nodes(&node);
+                builder.count += expanded;
+                builder.aliased += expanded;
                 builder.push(Node { pos, ..node }, 0)?;
             }
             _ => {}
@@ -345,16 +348,23 @@ struct Builder {
     stack: Vec<Frame>,
     root: Option<Node>,
     count: usize,
+    /// Of `count`, the nodes that alias expansion produced (so the error names the cause).
+    aliased: usize,
 }
 
 impl Builder {
     fn push(&mut self, node: Node, anchor: usize) -> Result<(), Problem> {
         self.count += 1;
         if self.count > MAX_NODES {
+            let cause = if self.aliased == 0 {
+                String::new()
+            } else {
+                format!(", {} of them from alias expansion", self.aliased)
+            };
             return Err(Problem::new(
                 node.pos.line,
                 node.pos.column,
-                "YAML document too large (alias expansion)",
+                format!("YAML document too large: more than {MAX_NODES} nodes{cause}"),
             ));
         }
         if anchor != 0 {
@@ -427,6 +437,15 @@ mod tests {
         let bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
         let err = parse_document(bomb).unwrap_err();
         assert!(err.message.contains("too large"), "{err:?}");
+        assert!(err.message.contains("from alias expansion"), "{err:?}");
+        // A large document without aliases is refused as large, not as an alias bomb.
+        let big = "- x\n".repeat(MAX_NODES + 1);
+        let err = parse_document(&big).unwrap_err();
+        assert!(
+            err.message.contains("too large: more than 200000 nodes"),
+            "{err:?}"
+        );
+        assert!(!err.message.contains("alias"), "{err:?}");
     }
 
     #[test]

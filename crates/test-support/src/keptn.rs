@@ -13,6 +13,11 @@
 //!   polls answering `{"states":[]}`, as real Keptn does right after the POST), emitting the
 //!   events of the security-gate flow (§4) into the datastore, where
 //!   `GET /api/mongodb-datastore/event?keptnContext=…&type=…` serves them newest first.
+//! * `foreign_run = Some(evaluation)`: the API ignores the `keptnContext` filter (of both the
+//!   sequence state and the datastore) and already holds another run, [`FOREIGN_CONTEXT`],
+//!   that finished with `evaluation`; its state comes first and its events carry a later `time`
+//!   than anything this test's run emits, so only a client that checks the context of what it
+//!   reads keeps its own verdict.
 //! * `throttle_every = Some(n)`: every n-th GET gets `429 {"code":429,"message":"too many requests"}`
 //!   (the gateway's auth rate limit).
 //!
@@ -32,6 +37,9 @@ use serde_json::{Map, Value, json};
 
 /// The event-size limit of the API (`MAX_EVENT_SIZE_KB`, 64 KB).
 pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+/// The keptnContext of the other run a [`FakeKeptnConfig::foreign_run`] fake holds.
+pub const FOREIGN_CONTEXT: &str = "0f0f0f0f-0000-4000-8000-f0f0f0f0f0f0";
 
 /// How the triggered sequence ends.
 #[derive(Debug, Clone)]
@@ -132,6 +140,8 @@ pub struct FakeKeptnConfig {
     pub empty_polls: u32,
     /// Every n-th GET is answered 429.
     pub throttle_every: Option<u32>,
+    /// Ignore the `keptnContext` filter, and hold another run that finished with this evaluation.
+    pub foreign_run: Option<FakeEvaluation>,
 }
 
 impl FakeKeptnConfig {
@@ -153,6 +163,7 @@ impl FakeKeptnConfig {
             scenario: Scenario::Evaluation(FakeEvaluation::pass()),
             empty_polls: 2,
             throttle_every: None,
+            foreign_run: None,
         }
     }
 
@@ -160,6 +171,14 @@ impl FakeKeptnConfig {
     #[must_use]
     pub fn with_scenario(mut self, scenario: Scenario) -> Self {
         self.scenario = scenario;
+        self
+    }
+
+    /// Same, on an API that ignores the `keptnContext` filter and already holds another run
+    /// ([`FOREIGN_CONTEXT`]) that finished with `evaluation`.
+    #[must_use]
+    pub fn ignoring_context_filter(mut self, evaluation: FakeEvaluation) -> Self {
+        self.foreign_run = Some(evaluation);
         self
     }
 
@@ -245,7 +264,11 @@ impl FakeKeptn {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("addr");
-        let inner = Arc::new(Mutex::new(Inner::default()));
+        let mut state = Inner::default();
+        if let Some(evaluation) = &config.foreign_run {
+            finished_foreign_run(&config, evaluation.clone(), &mut state);
+        }
+        let inner = Arc::new(Mutex::new(state));
         let app = App {
             config: Arc::new(config),
             inner: inner.clone(),
@@ -329,6 +352,49 @@ impl Drop for FakeKeptn {
             let _ = stop.send(());
         }
     }
+}
+
+/// Plays another run ([`FOREIGN_CONTEXT`]) to its end and dates its events an hour ahead.
+fn finished_foreign_run(config: &FakeKeptnConfig, evaluation: FakeEvaluation, inner: &mut Inner) {
+    let (stage, sequence) = config
+        .stages
+        .first()
+        .and_then(|s| {
+            s.sequences
+                .first()
+                .map(|(q, _)| (s.name.clone(), q.clone()))
+        })
+        .unwrap_or_default();
+    let mut run = Run {
+        ctx: FOREIGN_CONTEXT.into(),
+        stage,
+        sequence,
+        service: config.services.first().cloned().unwrap_or_default(),
+        labels: Value::Null,
+        base_data: Map::new(),
+        seq_triggered_id: uuid::Uuid::new_v4().to_string(),
+        polls: config.empty_polls,
+        step: 0,
+        state: "triggered",
+        latest_eval: None,
+    };
+    let foreign = FakeKeptnConfig {
+        scenario: Scenario::Evaluation(evaluation),
+        ..config.clone()
+    };
+    let mut events = Vec::new();
+    // The evaluation scenario ends after four steps.
+    for _ in 0..4 {
+        advance(&mut run, &foreign, &mut events);
+    }
+    let later = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(1))
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    for ev in &mut events {
+        ev["time"] = json!(later.to_string());
+    }
+    inner.events.extend(events);
+    inner.runs.push(run);
 }
 
 fn router(app: App) -> Router {
@@ -964,10 +1030,13 @@ fn sequence_answer(app: &App, project: &str, q: &HashMap<String, String>) -> Res
     {
         return keptn_error(StatusCode::BAD_REQUEST, "pageSize must be between 1 and 50");
     }
-    let wanted: Vec<&str> = q
-        .get("keptnContext")
-        .map(|c| c.split(',').collect())
-        .unwrap_or_default();
+    let wanted: Vec<&str> = if app.config.foreign_run.is_some() {
+        Vec::new() // the filter is ignored
+    } else {
+        q.get("keptnContext")
+            .map(|c| c.split(',').collect())
+            .unwrap_or_default()
+    };
     let config = app.config.clone();
     let mut guard = app.lock();
     let inner = &mut *guard;
@@ -1047,7 +1116,7 @@ fn datastore_answer(app: &App, q: &HashMap<String, String>) -> Response {
         .events
         .iter()
         .rev()
-        .filter(|e| e["shkeptncontext"] == ctx.as_str())
+        .filter(|e| app.config.foreign_run.is_some() || e["shkeptncontext"] == ctx.as_str())
         .filter(|e| q.get("type").is_none_or(|t| e["type"] == t.as_str()))
         .cloned()
         .collect();

@@ -1,25 +1,28 @@
-//! Loopback ports and readiness waits.
+//! Loopback addresses and readiness waits. Servers bind port 0 and report the port they got;
+//! nothing here hands out a port that is free "for now".
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A free TCP port on 127.0.0.1 (bound, then released; fine for tests that start a server
-/// right after).
-#[must_use]
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// An address where nothing listens (for connection-refused tests).
+/// An address where nothing listens (for connection-refused tests). The port stays bound (not
+/// listening) until the test process ends, so no server of a parallel test can take it and
+/// answer instead.
+///
+/// # Panics
+/// When no loopback port can be bound (the test cannot run at all then).
 #[must_use]
 pub fn refused_addr() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let a = l.local_addr().expect("addr");
-    drop(l);
-    a
+    static HELD: Mutex<Vec<tokio::net::TcpSocket>> = Mutex::new(Vec::new());
+    let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+    socket
+        .bind(([127, 0, 0, 1], 0).into())
+        .expect("bind 127.0.0.1:0");
+    let addr = socket.local_addr().expect("bound address");
+    HELD.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(socket);
+    addr
 }
 
 /// Waits until `addr` accepts TCP connections, at most `limit`.
@@ -57,4 +60,18 @@ pub async fn wait_for_http(url: &str, limit: Duration) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err(format!("{url} not ready within {limit:?}: {last}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_refused_address_refuses_and_cannot_be_taken() {
+        let addr = super::refused_addr();
+        let err = std::net::TcpStream::connect(addr).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert!(
+            std::net::TcpListener::bind(addr).is_err(),
+            "{addr} was free to take"
+        );
+    }
 }

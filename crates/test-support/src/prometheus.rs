@@ -1,5 +1,12 @@
 //! The REAL Prometheus Pushgateway and Prometheus (Debian packages `prometheus-pushgateway`,
-//! `prometheus`), started on free loopback ports and killed on drop.
+//! `prometheus`), started on loopback and killed on drop.
+//!
+//! Hermetic: each server gets every path it would write or read by default (Pushgateway's
+//! `--persistence.file`, which Debian points at a shared `/var/lib/prometheus/pushgateway.data`;
+//! Prometheus's config and TSDB) inside a temp dir the test owns; it listens on port 0, so the
+//! kernel gives it a port no parallel test holds, read back from `/proc`; and every call checks
+//! that the child is alive and still owns that port, so an answer never comes from another
+//! process.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -18,7 +25,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::net::free_port;
 use crate::process::{ChildGuard, find_program};
 
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -79,15 +85,20 @@ pub fn encode_query(v: &str) -> String {
     out
 }
 
-fn wait_ready(child: &mut ChildGuard, addr: SocketAddr) -> Result<(), String> {
+/// Starts `cmd` (which must listen on `127.0.0.1:0`), reads the port it got back and waits
+/// until `/-/ready` answers 200 from that child.
+fn start_ready(name: &str, cmd: Command) -> Result<(ChildGuard, SocketAddr), String> {
+    let mut child = ChildGuard::spawn(name, cmd)?;
     let start = Instant::now();
+    let addr = child.wait_for_listener(START_LIMIT)?;
     let mut last = String::new();
     while start.elapsed() < START_LIMIT {
         if !child.is_running() {
             return Err(format!("{} exited early:\n{}", child.name(), child.log()));
         }
+        child.ensure_owns(addr)?;
         match http("GET", addr, "/-/ready", None) {
-            Ok((200, _)) => return Ok(()),
+            Ok((200, _)) => return Ok((child, addr)),
             Ok((s, b)) => last = format!("HTTP {s} {b}"),
             Err(e) => last = e,
         }
@@ -100,28 +111,57 @@ fn wait_ready(child: &mut ChildGuard, addr: SocketAddr) -> Result<(), String> {
     ))
 }
 
+/// The loopback listen address every server here is started with: port 0, chosen by the kernel.
+const LISTEN_ANY_PORT: &str = "--web.listen-address=127.0.0.1:0";
+
 /// A running Pushgateway.
 #[derive(Debug)]
 pub struct Pushgateway {
     addr: SocketAddr,
     child: ChildGuard,
+    dir: tempfile::TempDir,
 }
 
 impl Pushgateway {
-    /// Starts `prometheus-pushgateway` on a free loopback port and waits until it is ready.
+    /// Starts `prometheus-pushgateway` on a kernel-chosen loopback port, persisting to a file in
+    /// its own temp dir, and waits until it is ready and empty.
     ///
     /// # Errors
-    /// When it is not installed or does not become ready.
+    /// When it is not installed, does not become ready, or already holds pushed series (state
+    /// it did not get from this test).
     pub fn start() -> Result<Self, String> {
         let bin = find_program("prometheus-pushgateway").ok_or(
             "prometheus-pushgateway is not installed (Debian package prometheus-pushgateway)",
         )?;
-        let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(bin);
-        cmd.arg(format!("--web.listen-address={addr}"));
-        let mut child = ChildGuard::spawn("prometheus-pushgateway", cmd)?;
-        wait_ready(&mut child, addr)?;
-        Ok(Self { addr, child })
+        cmd.arg(LISTEN_ANY_PORT)
+            .arg(format!(
+                "--persistence.file={}",
+                dir.path().join("pushgateway.data").display()
+            ))
+            .current_dir(dir.path());
+        let (child, addr) = start_ready("prometheus-pushgateway", cmd)?;
+        let pg = Self { addr, child, dir };
+        let groups = pg.series("push_time_seconds")?;
+        if !groups.is_empty() {
+            return Err(format!(
+                "a fresh pushgateway already holds pushed groups (state it does not own): {groups:?}"
+            ));
+        }
+        Ok(pg)
+    }
+
+    /// The persistence file this gateway owns (inside its temp dir).
+    #[must_use]
+    pub fn persistence_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("pushgateway.data")
+    }
+
+    /// The child's process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.pid()
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -141,6 +181,7 @@ impl Pushgateway {
     /// # Errors
     /// When the gateway does not answer 200/202.
     pub fn push_text(&self, path: &str, body: &str) -> Result<(), String> {
+        self.child.ensure_owns(self.addr)?;
         match http("PUT", self.addr, path, Some(body))? {
             (200 | 202, _) => Ok(()),
             (s, b) => Err(format!("pushgateway answered HTTP {s}: {b}")),
@@ -152,7 +193,11 @@ impl Pushgateway {
     /// # Errors
     /// When it cannot be read.
     pub fn metrics_text(&self) -> Result<String, String> {
-        match http("GET", self.addr, "/metrics", None)? {
+        self.child.ensure_owns(self.addr)?;
+        let answer = http("GET", self.addr, "/metrics", None)?;
+        // Checked again after the answer: the port was ours for the whole exchange.
+        self.child.ensure_owns(self.addr)?;
+        match answer {
             (200, b) => Ok(b),
             (s, b) => Err(format!("pushgateway /metrics answered HTTP {s}: {b}")),
         }
@@ -208,22 +253,26 @@ impl Prometheus {
             ),
         )
         .map_err(|e| e.to_string())?;
-        let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
                 dir.path().join("data").display()
             ))
-            .arg(format!("--web.listen-address={addr}"))
+            .arg(LISTEN_ANY_PORT)
             .current_dir(dir.path());
-        let mut child = ChildGuard::spawn("prometheus", cmd)?;
-        wait_ready(&mut child, addr)?;
+        let (child, addr) = start_ready("prometheus", cmd)?;
         Ok(Self {
             addr,
             child,
             _dir: dir,
         })
+    }
+
+    /// The child's process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.pid()
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -238,7 +287,10 @@ impl Prometheus {
     /// When Prometheus does not answer 200 with JSON.
     pub fn query_json(&self, promql: &str) -> Result<serde_json::Value, String> {
         let path = format!("/api/v1/query?query={}", encode_query(promql));
-        match http("GET", self.addr, &path, None)? {
+        self.child.ensure_owns(self.addr)?;
+        let answer = http("GET", self.addr, &path, None)?;
+        self.child.ensure_owns(self.addr)?;
+        match answer {
             (200, b) => {
                 serde_json::from_str(&b).map_err(|e| format!("bad JSON from prometheus: {e}"))
             }
@@ -320,5 +372,27 @@ impl Prometheus {
     #[must_use]
     pub fn log(&self) -> String {
         self.child.log()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_gateway_owns_its_state_and_its_port() {
+        let Ok(first) = Pushgateway::start() else {
+            // Not installed: the suites that need it say so; install-deps installs it.
+            return;
+        };
+        first
+            .push_text("/metrics/job/hermetic", "# TYPE h gauge\nh 1\n")
+            .unwrap();
+        assert_eq!(first.series("h").unwrap().len(), 1);
+        assert!(first.persistence_file().starts_with(first.dir.path()));
+        let second = Pushgateway::start().unwrap();
+        assert_ne!(first.addr(), second.addr());
+        assert!(second.series("h").unwrap().is_empty(), "{}", second.log());
+        assert!(second.child.ensure_owns(first.addr()).is_err());
     }
 }

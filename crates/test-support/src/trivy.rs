@@ -1,13 +1,17 @@
 //! Real trivy, offline: a temp cache dir holding the fixture DB, and a real `docker-registry`
 //! on a loopback port with the fixture image pushed by skopeo.
+//!
+//! Hermetic: the cache and the registry's config and storage live in temp dirs the test owns;
+//! the registry listens on port 0 (read back from `/proc`) and ignores `REGISTRY_*` variables
+//! of the environment, which would override its config.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use crate::fixtures::fixture;
-use crate::net::{free_port, wait_for_port};
 use crate::process::{ChildGuard, find_program};
+use std::net::SocketAddr;
 
 /// Name and tag of the fixture image inside the registry and the docker-save tar.
 pub const FIXTURE_IMAGE: &str = "fixture/alpine-vulnerable:3.14";
@@ -77,13 +81,14 @@ pub fn fixture_rootfs() -> PathBuf {
 /// A real `docker-registry` (Debian's distribution registry) on 127.0.0.1, stopped on drop.
 #[derive(Debug)]
 pub struct Registry {
-    _child: ChildGuard,
+    child: ChildGuard,
     _dir: tempfile::TempDir,
-    port: u16,
+    addr: SocketAddr,
 }
 
 impl Registry {
-    /// Starts the registry on a free loopback port with storage in a temp dir.
+    /// Starts the registry on a kernel-chosen loopback port with config and storage in a temp
+    /// dir.
     ///
     /// # Errors
     /// When `docker-registry` is not installed or does not come up.
@@ -92,32 +97,43 @@ impl Registry {
             "docker-registry is not installed: `apt-get install docker-registry` (the README's test command does)",
         )?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let port = free_port();
         let config = dir.path().join("config.yml");
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:0\n",
                 dir.path().join("data").display()
             ),
         )
         .map_err(|e| e.to_string())?;
         let mut cmd = Command::new(bin);
-        cmd.arg("serve").arg(&config);
-        let child = ChildGuard::spawn("docker-registry", cmd)?;
-        wait_for_port(([127, 0, 0, 1], port).into(), Duration::from_secs(20))
-            .map_err(|e| format!("{e}; registry log: {}", child.log()))?;
+        cmd.arg("serve").arg(&config).current_dir(dir.path());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("REGISTRY_") {
+                cmd.env_remove(key);
+            }
+        }
+        let mut child = ChildGuard::spawn("docker-registry", cmd)?;
+        let addr = child.wait_for_listener(Duration::from_secs(20))?;
         Ok(Self {
-            _child: child,
+            child,
             _dir: dir,
-            port,
+            addr,
         })
     }
 
     /// `127.0.0.1:PORT`.
     #[must_use]
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.addr.to_string()
+    }
+
+    /// Checks that the registry this handle started still owns its port.
+    ///
+    /// # Errors
+    /// When it has exited or another process answers there.
+    pub fn ensure_owned(&self) -> Result<(), String> {
+        self.child.ensure_owns(self.addr)
     }
 
     /// Pushes the fixture docker-save tar with skopeo and returns the pushed reference
@@ -129,6 +145,7 @@ impl Registry {
         let skopeo = find_program("skopeo").ok_or(
             "skopeo is not installed: `apt-get install skopeo` (the README's test command does)",
         )?;
+        self.ensure_owned()?;
         let reference = format!("{}/{FIXTURE_IMAGE}", self.host());
         let out = Command::new(skopeo)
             .args([

@@ -70,6 +70,29 @@ fn trivy_sarif_records_scanner_and_image() {
         Some("testdata/fixtures/images/alpine-310.tar.gz")
     );
     assert!(r.summary.input.db.is_none());
+    assert_eq!(r.summary.input.category, None);
+}
+
+#[test]
+fn the_first_automation_id_is_recorded_as_the_category() {
+    let mut first = run_with(
+        json!([rule("R1", json!("9.0"), &[])]),
+        json!([res("R1", "a")]),
+    );
+    first["automationDetails"] = json!({"id": "vulngate/image/"});
+    let mut second = run_with(json!([]), json!([]));
+    second["automationDetails"] = json!({"id": "other/"});
+    let r = read(&log(json!([first, second])), false, false).unwrap();
+    assert_eq!(r.summary.input.category.as_deref(), Some("vulngate/image/"));
+    assert_eq!(counts(&r), [1, 0, 0, 0, 0]);
+    // A category of the wrong type is no category, not an error.
+    let mut odd = run_with(
+        json!([rule("R1", json!("9.0"), &[])]),
+        json!([res("R1", "a")]),
+    );
+    odd["automationDetails"] = json!({"id": 7});
+    let r = read(&log(json!([odd])), false, false).unwrap();
+    assert_eq!(r.summary.input.category, None);
 }
 
 #[test]
