@@ -36,10 +36,11 @@ pub struct Cli {
     /// Keptn API base URL, the gateway prefix (`http(s)://<host>/api`). A bare host gets https.
     #[arg(long, env = "KEPTN_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
-    /// Keptn API token (sent as x-token). Prefer the env var or --api-token-file.
-    #[arg(long, env = "KEPTN_API_TOKEN", hide_env_values = true, value_parser = parse_secret, value_name = "TOKEN")]
+    /// Keptn API token (sent as x-token). Prefer the env var or --api-token-file. A value
+    /// starting with `-` is taken as the token.
+    #[arg(long, env = "KEPTN_API_TOKEN", hide_env_values = true, allow_hyphen_values = true, value_parser = parse_secret, value_name = "TOKEN")]
     pub api_token: Option<SecretString>,
-    /// File holding the Keptn API token (first line).
+    /// File holding the Keptn API token (its first line, trimmed; not with --api-token).
     #[arg(long, value_name = "FILE")]
     pub api_token_file: Option<PathBuf>,
     /// Keptn project (data.project).

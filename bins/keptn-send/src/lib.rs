@@ -7,8 +7,8 @@ mod payload;
 
 use std::io::Write;
 
-use cli_support::{Exit, Failure};
-use http_policy::{EndpointRules, HttpConfig, RetryPolicy, parse_endpoint};
+use cli_support::{Exit, Failure, Redactor};
+use http_policy::{EndpointRules, HttpConfig, Redaction, RetryPolicy, parse_endpoint};
 use keptn_events::client::{ClientError, KeptnClient};
 use keptn_events::{CloudEvent, EventType, Phase};
 use serde_json::{Map, Value, json};
@@ -16,12 +16,37 @@ use serde_json::{Map, Value, json};
 pub use cli::{Cli, Format};
 pub use payload::{apply_label, apply_set, typed_value};
 
-/// Runs one invocation, writing results to `out`.
+/// Runs one invocation, writing results to `out`. Logging starts here, once the token is
+/// known, so that every log line passes through the run's redactor; so does `out`.
 ///
 /// # Errors
-/// A [`Failure`] carrying the exit code (2 input, 3 Keptn API or sequence problems).
+/// A [`Failure`] carrying the exit code (2 input, 3 Keptn API or sequence problems), secrets
+/// removed.
 pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
-    let event = build_event(&cli)?;
+    let token = cli_support::load_secret(
+        cli.api_token.as_ref(),
+        cli.api_token_file.as_deref(),
+        "Keptn API token",
+    )?;
+    let redactor = Redactor::builder()
+        .secret_opt(token.as_ref())
+        .secret_opt(cli.api_token.as_ref())
+        .url_opt(cli.api_url.as_deref())
+        .build();
+    cli.log.init(&redactor);
+    let mut out = redactor.writer(out);
+    run_with(&cli, token, &redactor, &mut out)
+        .await
+        .map_err(|f| f.redacted(&redactor))
+}
+
+async fn run_with(
+    cli: &Cli,
+    token: Option<secrecy::SecretString>,
+    redactor: &Redactor,
+    out: &mut dyn Write,
+) -> Result<Exit, Failure> {
+    let event = build_event(cli)?;
     if cli.dry_run {
         let text = serde_json::to_string_pretty(&event)
             .map_err(|e| Failure::usage(format!("cannot serialise the event: {e}")))?;
@@ -33,7 +58,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
             "--wait follows a sequence: use --sequence, or --type with a sequence .triggered type",
         ));
     }
-    let client = client(&cli)?;
+    let client = client(cli, token, redactor)?;
     let ctx = client
         .send_event(&event)
         .await
@@ -128,7 +153,11 @@ pub fn build_event(cli: &Cli) -> Result<CloudEvent<Value>, Failure> {
         .map_err(|e| Failure::usage(format!("cannot build the event: {e}")))
 }
 
-fn client(cli: &Cli) -> Result<KeptnClient, Failure> {
+fn client(
+    cli: &Cli,
+    token: Option<secrecy::SecretString>,
+    redactor: &Redactor,
+) -> Result<KeptnClient, Failure> {
     let raw = cli.api_url.as_deref().ok_or_else(|| {
         Failure::usage("the Keptn API URL is missing: give --api-url or set KEPTN_API_URL")
     })?;
@@ -140,18 +169,15 @@ fn client(cli: &Cli) -> Result<KeptnClient, Failure> {
         },
     )
     .map_err(|e| Failure::usage(format!("--api-url: {e}")))?;
-    let token = cli_support::load_secret(
-        cli.api_token.as_ref(),
-        cli.api_token_file.as_deref(),
-        "Keptn API token",
-    )?
-    .ok_or_else(|| {
+    let token = token.ok_or_else(|| {
         Failure::usage(
             "the Keptn API token is missing: set KEPTN_API_TOKEN or give --api-token-file",
         )
     })?;
+    let redactor = redactor.clone();
     let http = HttpConfig {
         timeout: cli.request_timeout,
+        redaction: Redaction::new(move |t| redactor.redact(t)),
         ..HttpConfig::default()
     };
     let retry = RetryPolicy::with_retries(cli.retries);

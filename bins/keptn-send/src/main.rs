@@ -7,8 +7,8 @@ use clap::Parser;
 use cli_support::Failure;
 
 fn main() -> ExitCode {
+    // Logging starts in `run`, once the token is known (its redactor filters every line).
     let cli = keptn_send::Cli::parse();
-    cli.log.init();
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

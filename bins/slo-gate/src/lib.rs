@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use cli_support::files::limits;
-use cli_support::{Exit, Failure, LogArgs};
+use cli_support::{Exit, Failure, LogArgs, Redactor};
 use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severity_list};
-use http_policy::{EndpointRules, HttpConfig, RetryPolicy, parse_endpoint};
+use http_policy::{EndpointRules, HttpConfig, Redaction, RetryPolicy, parse_endpoint};
 use jiff::{SignedDuration, Timestamp};
 use keptn_events::get_sli::GetSliFinishedData;
 use report_formats::{InputFormat, ReadOptions, read_report};
@@ -136,16 +136,18 @@ pub struct Cli {
     #[arg(long, env = "DT_TENANT", value_name = "URL")]
     pub dynatrace_url: Option<String>,
 
-    /// Dynatrace API token with metrics.read (env DT_API_TOKEN, then METRICS_API_TOKEN).
+    /// Dynatrace API token with metrics.read (env DT_API_TOKEN, then METRICS_API_TOKEN). A
+    /// value starting with `-` is taken as the token.
     #[arg(
         long,
         env = "DT_API_TOKEN",
         hide_env_values = true,
+        allow_hyphen_values = true,
         value_name = "TOKEN"
     )]
     pub dynatrace_token: Option<SecretString>,
 
-    /// Read the Dynatrace API token from a file (first line).
+    /// Read the Dynatrace API token from a file (its first line, trimmed).
     #[arg(long, value_name = "FILE", conflicts_with = "dynatrace_token")]
     pub dynatrace_token_file: Option<PathBuf>,
 
@@ -396,6 +398,58 @@ fn parse_input_format(raw: &str) -> Result<InputFormat, String> {
 /// # Errors
 /// A [`Failure`] (one line, exit 2 or 3) when no evaluation could be made.
 pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
+    let token = dynatrace_token(cli)?;
+    let env_var = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
+    let redactor = Redactor::builder()
+        .secret_opt(token.as_ref())
+        .secret_opt(cli.dynatrace_token.as_ref())
+        .secret_opt(
+            env_var("METRICS_API_TOKEN")
+                .map(SecretString::from)
+                .as_ref(),
+        )
+        .url_opt(cli.prometheus_url.as_deref())
+        .url_opt(cli.dynatrace_url.as_deref())
+        .url_opt(env_var("METRICS_ENDPOINT").as_deref())
+        .build();
+    cli.log.init(&redactor);
+    let mut out = redactor.writer(out);
+    run_with(cli, token.as_ref(), &redactor, &mut out)
+        .await
+        .map_err(|f| f.redacted(&redactor))
+}
+
+/// The Dynatrace token, loaded once up front (only with `--provider dynatrace`): the flag or
+/// `DT_API_TOKEN`, else the file, else `METRICS_API_TOKEN`.
+fn dynatrace_token(cli: &Cli) -> Result<Option<SecretString>, Failure> {
+    if cli.provider != Some(Provider::Dynatrace) {
+        return Ok(None);
+    }
+    let env_token = std::env::var("METRICS_API_TOKEN")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(SecretString::from);
+    let flag = cli
+        .dynatrace_token
+        .clone()
+        .or(if cli.dynatrace_token_file.is_none() {
+            env_token
+        } else {
+            None
+        });
+    cli_support::load_secret(
+        flag.as_ref(),
+        cli.dynatrace_token_file.as_deref(),
+        "Dynatrace API token",
+    )
+}
+
+async fn run_with(
+    cli: &Cli,
+    token: Option<&SecretString>,
+    redactor: &Redactor,
+    out: &mut dyn Write,
+) -> Result<Exit, Failure> {
     let ctx = context(cli)?;
     let mut opts = GateOptions {
         format: cli.format.into(),
@@ -454,8 +508,10 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
                     .map_err(|e| gate_failure(&e))?;
                     let names = indicator_names(&slo);
                     let qctx = context_with_filters(&slo, &opts.context);
-                    let (indicators, convention) =
-                        fetch(cli, provider, &names, &queries, &win, &qctx).await?;
+                    let (indicators, convention) = fetch(
+                        cli, provider, &names, &queries, &win, &qctx, token, redactor,
+                    )
+                    .await?;
                     let finished = finished_from_indicators(&indicators, convention, &opts);
                     evaluate_and_render(Some(&slo), &finished, &history, &opts)
                 }
@@ -486,6 +542,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 async fn fetch(
     cli: &Cli,
     provider: Provider,
@@ -493,11 +550,18 @@ async fn fetch(
     queries: &BTreeMap<String, String>,
     win: &Window,
     ctx: &QueryContext,
+    token: Option<&SecretString>,
+    redactor: &Redactor,
 ) -> Result<(Vec<sli_provider::Indicator>, ResultConvention), Failure> {
     let timeout = cli_support::parse_duration(&cli.timeout)
         .map_err(|e| Failure::usage(format!("--timeout: {e}")))?;
+    let redaction = {
+        let r = redactor.clone();
+        Redaction::new(move |t| r.redact(t))
+    };
     let cfg = HttpConfig {
         timeout: timeout.max(Duration::from_millis(1)),
+        redaction: redaction.clone(),
         ..HttpConfig::default()
     };
     let client = cfg.client().map_err(|e| Failure::external(e.to_string()))?;
@@ -515,10 +579,18 @@ async fn fetch(
             let raw = cli.prometheus_url.as_deref().ok_or_else(|| {
                 Failure::usage("--provider prometheus needs --prometheus-url (or PROMETHEUS_URL)")
             })?;
-            let url = parse_endpoint(raw, EndpointRules::default())
-                .map_err(|e| Failure::usage(format!("--prometheus-url: {e}")))?;
+            // Credentials in the URL's userinfo count as a token (parse_endpoint).
+            let url = parse_endpoint(
+                raw,
+                EndpointRules {
+                    carries_token: false,
+                    allow_insecure_http: cli.allow_insecure_http,
+                },
+            )
+            .map_err(|e| Failure::usage(format!("--prometheus-url: {e}")))?;
             let mut p = sli_provider::prometheus::PrometheusProvider::new(url, client);
             p.retry = retry;
+            p.redaction = redaction;
             let got = p.fetch(names, queries, win, ctx).await.map_err(backend)?;
             Ok((got, ResultConvention::SomeWarnAllFail))
         }
@@ -538,28 +610,12 @@ async fn fetch(
                 },
             )
             .map_err(|e| Failure::usage(format!("--dynatrace-url: {e}")))?;
-            let env_token = std::env::var("METRICS_API_TOKEN")
-                .ok()
-                .filter(|s| !s.trim().is_empty())
-                .map(SecretString::from);
-            let flag = cli
-                .dynatrace_token
-                .clone()
-                .or(if cli.dynatrace_token_file.is_none() {
-                    env_token
-                } else {
-                    None
-                });
-            let token = cli_support::load_secret(
-                flag.as_ref(),
-                cli.dynatrace_token_file.as_deref(),
-                "Dynatrace API token",
-            )?
-            .ok_or_else(|| {
+            let token = token.cloned().ok_or_else(|| {
                 Failure::usage("--provider dynatrace needs --dynatrace-token, --dynatrace-token-file, DT_API_TOKEN or METRICS_API_TOKEN")
             })?;
             let mut p = sli_provider::dynatrace::DynatraceProvider::new(url, token, client);
             p.retry = retry;
+            p.redaction = redaction;
             let got = p.fetch(names, queries, win, ctx).await.map_err(backend)?;
             Ok((got, ResultConvention::AnyFailed))
         }

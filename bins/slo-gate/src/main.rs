@@ -6,8 +6,8 @@ use clap::Parser as _;
 use cli_support::Failure;
 
 fn main() -> ExitCode {
+    // Logging starts in `run`, once the secrets are known (their redactor filters every line).
     let cli = slo_gate::Cli::parse();
-    cli.log.init();
     let result = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use cli_support::files::limits;
-use cli_support::{Failure, LogArgs, env, parse_duration, validate_reference};
+use cli_support::{Failure, LogArgs, Redactor, env, parse_duration, validate_reference};
 use findings::{CountOptions, IgnoreRules, Severity, parse_severity_list};
+use http_policy::{EndpointRules, Redaction};
 use metrics_sink::{FanOut, SharedBuffer};
 use report_formats::{InputFormat, ReadOptions};
+use secrecy::SecretString;
 use trivy_report::runner::{ScanTarget, TrivyCommand};
 
 use crate::sinks::SinkArgs;
@@ -68,7 +70,8 @@ pub struct Cli {
     #[arg(long)]
     pub offline: bool,
 
-    /// Trivy server URL (client/server mode).
+    /// Trivy server URL (client/server mode). Credentials in it need https, or a loopback
+    /// host, or --allow-insecure-http.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
 
@@ -171,7 +174,34 @@ pub(crate) struct Plan {
     pub(crate) fail_on_warning: bool,
     pub(crate) allow_missing_slo: bool,
     pub(crate) allow_informational_only: bool,
+    /// Removes every secret of this run from what is printed.
+    pub(crate) redactor: Redactor,
 }
+
+/// The secrets of one run, loaded once before anything else.
+#[derive(Debug)]
+pub(crate) struct Secrets {
+    pub(crate) dynatrace_token: Option<SecretString>,
+    pub(crate) redactor: Redactor,
+}
+
+/// Environment variables whose values are URLs that may carry credentials.
+const URL_VARS: [&str; 4] = [
+    env::METRICS_ENDPOINT,
+    env::PUSHGATEWAY_URL,
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+];
+
+/// Secrets trivy reads from its environment (registry password, server token): trivy may
+/// repeat them in the stderr we show.
+const TRIVY_SECRET_VARS: [&str; 3] = ["TRIVY_PASSWORD", "TRIVY_TOKEN", "TRIVY_REGISTRY_TOKEN"];
+
+/// Environment variables holding `k=v,k2=v2` header lists (tokens).
+const HEADER_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+];
 
 /// The inline gate's files, parsed.
 #[derive(Debug)]
@@ -194,8 +224,45 @@ pub(crate) struct Sinks {
 }
 
 impl Cli {
+    /// Loads the secrets and builds the run's [`Redactor`] from every secret and every URL the
+    /// flags and env vars hold.
+    ///
+    /// # Errors
+    /// A token given twice (flag and file), an unreadable or empty token file.
+    pub(crate) fn secrets(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Secrets, Failure> {
+        let dynatrace_token = self.sinks.dynatrace_token(env).map_err(Failure::usage)?;
+        let mut b = Redactor::builder()
+            .secret_opt(dynatrace_token.as_ref())
+            .secret_opt(self.sinks.dynatrace_token.as_ref())
+            .url_opt(self.sinks.dynatrace_url.as_deref())
+            .url_opt(self.sinks.pushgateway_url.as_deref())
+            .url_opt(self.sinks.otlp_endpoint.as_deref())
+            .url_opt(self.server.as_deref());
+        for var in std::iter::once(env::METRICS_API_TOKEN).chain(TRIVY_SECRET_VARS) {
+            if let Some(t) = env(var) {
+                b = b.secret(&t);
+            }
+        }
+        for var in URL_VARS {
+            b = b.url_opt(env(var).as_deref());
+        }
+        for var in HEADER_VARS {
+            if let Some(list) = env(var) {
+                b = b.header_list(&list);
+            }
+        }
+        Ok(Secrets {
+            dynatrace_token,
+            redactor: b.build(),
+        })
+    }
+
     /// Validates the flags and env vars into a [`Plan`].
-    pub(crate) fn plan(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Plan, Failure> {
+    pub(crate) fn plan(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        secrets: Secrets,
+    ) -> Result<Plan, Failure> {
         let image = self.image_reference(env)?;
         let severities = self.severities(env)?;
         let count = CountOptions {
@@ -204,7 +271,11 @@ impl Cli {
             ignore: self.ignore_rules()?,
         };
         let source = self.source(image.as_deref())?;
-        let sinks = self.sinks_plan(env)?;
+        let redaction = {
+            let r = secrets.redactor.clone();
+            Redaction::new(move |t| r.redact(t))
+        };
+        let sinks = self.sinks_plan(env, secrets.dynatrace_token, &redaction)?;
         let gate = self.gate_files()?;
         Ok(Plan {
             image,
@@ -224,6 +295,7 @@ impl Cli {
             fail_on_warning: self.fail_on_warning,
             allow_missing_slo: self.allow_missing_slo,
             allow_informational_only: self.allow_informational_only,
+            redactor: secrets.redactor,
         })
     }
 
@@ -302,6 +374,15 @@ impl Cli {
         };
         if let Some(server) = &self.server {
             validate_reference("--server URL", server)?;
+            // Trivy sends the URL's credentials with every request: the same rule as ours.
+            http_policy::parse_endpoint(
+                server,
+                EndpointRules {
+                    carries_token: false,
+                    allow_insecure_http: self.sinks.allow_insecure_http,
+                },
+            )
+            .map_err(|e| Failure::usage(format!("--server: {e}")))?;
         }
         let mut cmd = TrivyCommand::new(target);
         cmd.bin.clone_from(&self.trivy_bin);
@@ -345,7 +426,12 @@ impl Cli {
         Ok(Some(GateFiles { slo, queries }))
     }
 
-    fn sinks_plan(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Sinks, Failure> {
+    fn sinks_plan(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        dynatrace_token: Option<SecretString>,
+        redaction: &Redaction,
+    ) -> Result<Sinks, Failure> {
         let captured = (self.format == Format::Json).then(SharedBuffer::default);
         let writer: Box<dyn std::io::Write + Send> = match &captured {
             Some(buf) => Box::new(buf.clone()),
@@ -357,7 +443,7 @@ impl Cli {
         };
         let (fanout, _auto_dynatrace) = self
             .sinks
-            .build(env, writer, stdout_format)
+            .build(env, dynatrace_token, redaction, writer, stdout_format)
             .map_err(Failure::usage)?;
         let no_backend = fanout.names().iter().all(|n| *n == "stdout");
         Ok(Sinks {

@@ -19,7 +19,6 @@ pub use cli::Cli;
 #[must_use]
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli.log.init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -39,13 +38,27 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs one scan as the command line says. `env` looks up environment variables (injected so
-/// tests need not mutate the process environment).
+/// tests need not mutate the process environment). Logging starts here, once the secrets are
+/// known, so that every log line passes through the run's redactor.
 ///
 /// # Errors
-/// A [`Failure`] carrying the exit code and the one-line message.
+/// A [`Failure`] carrying the exit code and the one-line message, secrets removed.
 pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Exit, Failure> {
-    let plan = cli.plan(env)?;
-    let mut out = output::Output::new(plan.format);
+    let secrets = cli.secrets(env)?;
+    let redactor = secrets.redactor.clone();
+    cli.log.init(&redactor);
+    run_with(&cli, env, secrets)
+        .await
+        .map_err(|f| f.redacted(&redactor))
+}
+
+async fn run_with(
+    cli: &Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    secrets: cli::Secrets,
+) -> Result<Exit, Failure> {
+    let plan = cli.plan(env, secrets)?;
+    let mut out = output::Output::new(plan.format, plan.redactor.clone());
     out.preamble(&plan);
     let scanned = scan::scan(&plan).await?;
     out.counted(&plan, &scanned);

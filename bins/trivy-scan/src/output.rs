@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use cli_support::{Exit, Failure};
+use cli_support::{Exit, Failure, Redactor};
 use metrics_sink::{ImageRef, SinkOutcome, Snapshot};
 use serde_json::{Value, json};
 
@@ -18,6 +18,8 @@ pub(crate) const NO_BACKEND_WARNING: &str = "METRICS_ENDPOINT and/or METRICS_API
 pub(crate) struct Output {
     format: Format,
     json: serde_json::Map<String, Value>,
+    /// Everything written to stdout and stderr passes through it.
+    redactor: Redactor,
 }
 
 /// The inline gate's result.
@@ -29,16 +31,17 @@ pub(crate) struct GateResult {
 }
 
 impl Output {
-    pub(crate) fn new(format: Format) -> Self {
+    pub(crate) fn new(format: Format, redactor: Redactor) -> Self {
         Self {
             format,
             json: serde_json::Map::new(),
+            redactor,
         }
     }
 
     fn line(&self, text: &str) {
         if self.format == Format::Text {
-            let mut out = std::io::stdout().lock();
+            let mut out = self.redactor.writer(std::io::stdout().lock());
             let _ = writeln!(out, "{text}");
         }
     }
@@ -129,7 +132,8 @@ impl Output {
         )
         .with_scanner(scanner_label(&scanned.summary));
         let outcomes = plan.sinks.fanout.push_all(&snapshot).await;
-        let failed = crate::sinks::report_outcomes(&outcomes, &mut std::io::stderr());
+        let failed =
+            crate::sinks::report_outcomes(&outcomes, &mut self.redactor.writer(std::io::stderr()));
         let captured: Vec<Value> = plan
             .sinks
             .captured
@@ -163,7 +167,7 @@ impl Output {
     pub(crate) fn gate(&mut self, gate: Option<&GateResult>) {
         if let Some(g) = gate {
             if self.format == Format::Text {
-                let mut out = std::io::stdout().lock();
+                let mut out = self.redactor.writer(std::io::stdout().lock());
                 let _ = write!(out, "\n{}", g.rendered);
             }
             self.json.insert("gate".into(), g.data.clone());
@@ -172,7 +176,7 @@ impl Output {
 
     pub(crate) fn flush(self) -> Result<(), Failure> {
         if self.format == Format::Json {
-            let mut out = std::io::stdout().lock();
+            let mut out = self.redactor.writer(std::io::stdout().lock());
             let written = serde_json::to_writer_pretty(&mut out, &Value::Object(self.json))
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out));
@@ -197,7 +201,7 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
                 "sink": o.sink,
                 "status": if r.rejected.is_empty() { "ok" } else { "partial" },
                 "accepted": r.accepted,
-                "rejected": r.rejected.iter().map(|x| json!({"metric": x.metric, "reason": http_policy::scrub(&x.reason)})).collect::<Vec<_>>(),
+                "rejected": r.rejected.iter().map(|x| json!({"metric": x.metric, "reason": x.reason})).collect::<Vec<_>>(),
             });
             if o.sink == "stdout" {
                 v["lines"] = json!(captured);
@@ -207,7 +211,7 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
         Err(e) => json!({
             "sink": o.sink,
             "status": "failed",
-            "error": http_policy::scrub(&e.message),
+            "error": e.message,
             "unsent": e.unsent,
         }),
     }

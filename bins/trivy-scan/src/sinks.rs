@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use http_policy::EndpointRules;
+use http_policy::{EndpointRules, Redaction};
 use metrics_sink::{
     DynatraceConfig, DynatraceMode, DynatraceSink, FanOut, HttpConfig, OtlpConfig, OtlpProtocol,
     OtlpSink, PushgatewayConfig, PushgatewaySink, RetryPolicy, SinkOutcome, StdoutFormat,
@@ -57,12 +57,14 @@ pub struct SinkArgs {
         long,
         env = "METRICS_API_TOKEN",
         hide_env_values = true,
+        allow_hyphen_values = true,
         value_name = "TOKEN",
         help_heading = "Metrics"
     )]
     pub dynatrace_token: Option<SecretString>,
 
-    /// Read the Dynatrace API token from this file (wins over --dynatrace-token).
+    /// Read the Dynatrace API token from this file (its first line, trimmed; not together
+    /// with --dynatrace-token).
     #[arg(long, value_name = "FILE", help_heading = "Metrics")]
     pub dynatrace_token_file: Option<PathBuf>,
 
@@ -158,15 +160,19 @@ fn non_empty(v: Option<String>) -> Option<String> {
 
 impl SinkArgs {
     /// Builds the sinks. `env` looks up environment variables (the OTEL_* ones, and the seed's
-    /// variables when the flags were not filled from them); `stdout` is where `--sink stdout`
-    /// writes. Returns the fan-out and whether Dynatrace was enabled automatically.
+    /// variables when the flags were not filled from them); `dt_token` is
+    /// [`SinkArgs::dynatrace_token`]'s answer; every server text passes through `redaction`;
+    /// `stdout` is where `--sink stdout` writes. Returns the fan-out and whether Dynatrace was
+    /// enabled automatically.
     ///
     /// # Errors
     /// A usage error message (exit 2): a sink named without its URL, a bad URL, a token over
-    /// plain http, an unreadable token file.
+    /// plain http.
     pub fn build(
         &self,
         env: impl Fn(&str) -> Option<String>,
+        dt_token: Option<SecretString>,
+        redaction: &Redaction,
         stdout: Box<dyn Write + Send>,
         stdout_format: StdoutFormat,
     ) -> Result<(FanOut, bool), String> {
@@ -175,9 +181,10 @@ impl SinkArgs {
             connect_timeout: self.metrics_connect_timeout,
             timeout: self.metrics_timeout,
             user_agent: concat!("vulngate-trivy-scan/", env!("CARGO_PKG_VERSION")).to_owned(),
+            redaction: redaction.clone(),
         };
         let retry = RetryPolicy::with_retries(self.retries);
-        let mut fanout = FanOut::new();
+        let mut fanout = FanOut::with_redaction(redaction.clone());
 
         if named(SinkKind::Stdout) {
             fanout.add(Box::new(StdoutSink::to_writer(stdout_format, stdout)));
@@ -185,9 +192,6 @@ impl SinkArgs {
 
         let dt_url =
             non_empty(self.dynatrace_url.clone()).or_else(|| non_empty(env("METRICS_ENDPOINT")));
-        let dt_token = self
-            .dynatrace_token()?
-            .or_else(|| non_empty(env("METRICS_API_TOKEN")).map(SecretString::from));
         let auto = !named(SinkKind::Dynatrace) && dt_url.is_some() && dt_token.is_some();
         if named(SinkKind::Dynatrace) || auto {
             let raw = dt_url
@@ -232,16 +236,11 @@ impl SinkArgs {
                 .ok_or(
                     "--sink pushgateway needs --pushgateway-url (or PUSHGATEWAY_URL)".to_owned(),
                 )?;
-            let carries_token = raw
-                .split_once("://")
-                .map_or(raw.as_str(), |(_, rest)| rest)
-                .split('/')
-                .next()
-                .is_some_and(|authority| authority.contains('@'));
+            // Credentials in the URL's userinfo count as a token (parse_endpoint).
             let url = http_policy::parse_endpoint(
                 &raw,
                 EndpointRules {
-                    carries_token,
+                    carries_token: false,
                     allow_insecure_http: self.allow_insecure_http,
                 },
             )
@@ -277,27 +276,26 @@ impl SinkArgs {
         Ok((fanout, auto))
     }
 
-    /// The token from `--dynatrace-token-file` (trimmed), else `--dynatrace-token`.
-    fn dynatrace_token(&self) -> Result<Option<SecretString>, String> {
-        if let Some(path) = &self.dynatrace_token_file {
-            let text = cli_support::read_text_limited(path, cli_support::files::limits::TOKEN)
-                .map_err(|e| {
-                    format!("cannot read --dynatrace-token-file {}: {e}", path.display())
-                })?;
-            let token = text.trim();
-            if token.is_empty() {
-                return Err(format!(
-                    "--dynatrace-token-file {} is empty",
-                    path.display()
-                ));
-            }
-            return Ok(Some(SecretString::from(token.to_owned())));
-        }
-        Ok(self
+    /// The Dynatrace token: `--dynatrace-token` (or `METRICS_API_TOKEN`) or the first line of
+    /// `--dynatrace-token-file`, not both.
+    ///
+    /// # Errors
+    /// Both given, an unreadable or empty file (the message never holds the token).
+    pub fn dynatrace_token(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<SecretString>, String> {
+        let flag = self
             .dynatrace_token
-            .as_ref()
+            .clone()
             .filter(|t| !t.expose_secret().trim().is_empty())
-            .map(|t| SecretString::from(t.expose_secret().trim().to_owned())))
+            .or_else(|| non_empty(env("METRICS_API_TOKEN")).map(SecretString::from));
+        cli_support::load_secret(
+            flag.as_ref(),
+            self.dynatrace_token_file.as_deref(),
+            "Dynatrace API token",
+        )
+        .map_err(|f| f.message)
     }
 }
 
@@ -306,12 +304,8 @@ impl SinkArgs {
 /// or for partial acceptance the rejected metrics with the backend's reasons. Returns true when
 /// any sink failed or rejected a metric.
 pub(crate) fn report_outcomes(outcomes: &[SinkOutcome], out: &mut dyn Write) -> bool {
-    // Written through a buffer and scrubbed: rejection reasons come from the backends, which
-    // may echo a token.
-    let mut buf: Vec<u8> = Vec::new();
-    let failed = write_outcomes(outcomes, &mut buf);
-    let _ = out.write_all(http_policy::scrub(&String::from_utf8_lossy(&buf)).as_bytes());
-    failed
+    // The fan-out already redacted the backends' texts; `out` is the redacting stderr.
+    write_outcomes(outcomes, out)
 }
 
 fn write_outcomes(outcomes: &[SinkOutcome], err: &mut dyn Write) -> bool {
@@ -380,9 +374,16 @@ mod tests {
         args: &[&str],
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(Vec<&'static str>, bool), String> {
-        parse(args)
-            .build(env, Box::new(std::io::sink()), StdoutFormat::Text)
-            .map(|(f, auto)| (f.names(), auto))
+        let a = parse(args);
+        let token = a.dynatrace_token(&env)?;
+        a.build(
+            &env,
+            token,
+            &Redaction::default(),
+            Box::new(std::io::sink()),
+            StdoutFormat::Text,
+        )
+        .map(|(f, auto)| (f.names(), auto))
     }
 
     #[test]
@@ -509,30 +510,50 @@ mod tests {
     fn token_file_and_debug_never_shows_the_token() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("token");
-        std::fs::write(&file, "dt0c01.FILE.SECRETMARK\n").unwrap();
-        let a = parse(&[
+        std::fs::write(&file, "dt0c01.FILE.SECRETMARK\nsecond line\n").unwrap();
+        let file = file.to_str().unwrap();
+        let url = [
             "--sink",
             "dynatrace",
             "--dynatrace-url",
             "https://t.example",
-            "--dynatrace-token",
-            "dt0c01.FLAG.SECRETMARK",
-            "--dynatrace-token-file",
-            file.to_str().unwrap(),
-        ]);
+        ];
+        let a = parse(&[&url[..], &["--dynatrace-token-file", file]].concat());
+        let token = a.dynatrace_token(no_env).unwrap();
         assert_eq!(
-            a.dynatrace_token().unwrap().unwrap().expose_secret(),
+            token.as_ref().unwrap().expose_secret(),
             "dt0c01.FILE.SECRETMARK"
         );
         let (fanout, _) = a
-            .build(no_env, Box::new(std::io::sink()), StdoutFormat::Text)
+            .build(
+                no_env,
+                token,
+                &Redaction::default(),
+                Box::new(std::io::sink()),
+                StdoutFormat::Text,
+            )
             .unwrap();
         let shown = format!("{a:?} {fanout:?}");
         assert!(!shown.contains("SECRETMARK"), "{shown}");
+        // A flag and a file together are a usage error (one secret loader, issue 11).
+        let both = parse(
+            &[
+                &url[..],
+                &[
+                    "--dynatrace-token",
+                    "-dt0c01.FLAG.SECRETMARK",
+                    "--dynatrace-token-file",
+                    file,
+                ],
+            ]
+            .concat(),
+        );
+        let e = both.dynatrace_token(no_env).unwrap_err();
+        assert!(e.contains("not both") && !e.contains("SECRETMARK"), "{e}");
         let missing = parse(&["--dynatrace-token-file", "/nonexistent/token"]);
         assert!(
             missing
-                .build(no_env, Box::new(std::io::sink()), StdoutFormat::Text)
+                .dynatrace_token(no_env)
                 .unwrap_err()
                 .contains("cannot read")
         );

@@ -1,11 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use secrecy::SecretString;
+mod secrets;
+
+pub use secrets::{REDACTED, RedactingWriter, Redactor, RedactorBuilder, load_secret};
 
 pub mod files;
 
@@ -95,16 +96,28 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+impl Failure {
+    /// The same failure with every secret `redactor` knows removed from the message (a server
+    /// may have echoed a token into it). Each binary's `run` applies this to its result.
+    #[must_use]
+    pub fn redacted(self, redactor: &Redactor) -> Self {
+        Self {
+            exit: self.exit,
+            message: redactor.redact(&self.message),
+        }
+    }
+}
+
 /// Turns a run's result into the process exit code, printing a failure as one line on stderr
 /// (`<binary>: error: <message>`). Newlines in messages are flattened so it stays one line.
+/// The message must already be redacted ([`Failure::redacted`]).
 #[must_use]
 #[allow(clippy::print_stderr)] // the one place binaries report fatal errors
 pub fn finish(binary: &str, result: Result<Exit, Failure>) -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(f) => {
-            // Scrubbed: a server may have echoed a token into the message.
-            let one_line = http_policy::scrub(&f.message).replace(['\n', '\r'], " ");
+            let one_line = f.message.replace(['\n', '\r'], " ");
             eprintln!("{binary}: error: {one_line}");
             f.exit.into()
         }
@@ -123,8 +136,10 @@ pub struct LogArgs {
 }
 
 impl LogArgs {
-    /// Installs the tracing subscriber, writing to stderr (stdout is for results).
-    pub fn init(self) {
+    /// Installs the tracing subscriber, writing to stderr (stdout is for results) through
+    /// `redactor`, so no log line at any verbosity (ours or a dependency's) shows a secret.
+    /// The first call in a process wins.
+    pub fn init(self, redactor: &Redactor) {
         let level = match (self.quiet, self.verbose) {
             (true, _) => "error",
             (false, 0) => "warn",
@@ -139,54 +154,22 @@ impl LogArgs {
         });
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
+            .with_writer(RedactedStderr(redactor.clone()))
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_target(false)
             .try_init();
     }
 }
 
-/// Reads a secret from a flag/env value or from a file (first line, trimmed: mounted secrets
-/// often end in a newline). Giving both is a usage error.
-///
-/// # Errors
-/// Both given, unreadable file, or an empty secret.
-pub fn load_secret(
-    value: Option<&SecretString>,
-    file: Option<&Path>,
-    what: &str,
-) -> Result<Option<SecretString>, Failure> {
-    use secrecy::ExposeSecret;
-    match (value, file) {
-        (Some(_), Some(path)) => Err(Failure::usage(format!(
-            "give the {what} either directly or with a file ({}), not both",
-            path.display()
-        ))),
-        (Some(v), None) => {
-            if v.expose_secret().trim().is_empty() {
-                return Err(Failure::usage(format!("the {what} is empty")));
-            }
-            Ok(Some(SecretString::from(
-                v.expose_secret().trim().to_owned(),
-            )))
-        }
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::usage(format!(
-                    "cannot read the {what} file {}: {e}",
-                    path.display()
-                ))
-            })?;
-            let token = text.lines().next().unwrap_or("").trim().to_owned();
-            if token.is_empty() {
-                return Err(Failure::usage(format!(
-                    "the {what} file {} is empty",
-                    path.display()
-                )));
-            }
-            Ok(Some(SecretString::from(token)))
-        }
-        (None, None) => Ok(None),
+/// Makes a redacting stderr writer per log event (tracing formats one event into one
+/// `write_all`, so each event is redacted whole).
+struct RedactedStderr(Redactor);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for RedactedStderr {
+    type Writer = RedactingWriter<std::io::Stderr>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.0.writer(std::io::stderr())
     }
 }
 
@@ -245,7 +228,6 @@ pub fn validate_reference(what: &str, value: &str) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     #[test]
     fn durations() {
@@ -265,22 +247,5 @@ mod tests {
         assert!(validate_reference("image", "nginx latest").is_err());
         assert!(validate_reference("image", "nginx\u{1b}").is_err());
         assert!(validate_reference("image", "").is_err());
-    }
-
-    #[test]
-    fn secrets_from_files_are_trimmed_and_never_shown() {
-        let dir = std::env::temp_dir().join(format!("cli-support-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("token");
-        std::fs::write(&f, "dt0c01.MARKER\n").unwrap();
-        let s = load_secret(None, Some(&f), "Dynatrace token")
-            .unwrap()
-            .unwrap();
-        assert_eq!(s.expose_secret(), "dt0c01.MARKER");
-        assert!(!format!("{s:?}").contains("MARKER"));
-        let both = load_secret(Some(&s), Some(&f), "token").unwrap_err();
-        assert_eq!(both.exit, Exit::Usage);
-        assert!(!both.message.contains("MARKER"));
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

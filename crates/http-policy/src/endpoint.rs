@@ -6,7 +6,8 @@ use url::Url;
 /// What a URL given on the command line must satisfy.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EndpointRules {
-    /// A token (API key) will be sent to this endpoint.
+    /// A token (API key) will be sent to this endpoint. Credentials in the URL's userinfo
+    /// (`https://user:password@host`) count as a token whatever this says.
     pub carries_token: bool,
     /// The user passed `--allow-insecure-http`: plain http to a non-loopback host is accepted
     /// even when a token is sent.
@@ -35,9 +36,9 @@ pub enum EndpointError {
         /// The scheme found.
         scheme: String,
     },
-    /// A token would travel in clear text to another machine.
+    /// A token or the URL's credentials would travel in clear text to another machine.
     #[error(
-        "refusing to send a token over plain http to `{host}`, which is not a loopback address; use https, or pass --allow-insecure-http if you accept that risk"
+        "refusing to send a token over plain http to `{host}`, which is not a loopback address (credentials in a URL count as a token); use https, or pass --allow-insecure-http if you accept that risk"
     )]
     InsecureHttp {
         /// The host the token would go to.
@@ -48,8 +49,8 @@ pub enum EndpointError {
 /// Parses an endpoint the way users type it.
 ///
 /// A bare host (`abc123.live.dynatrace.com`, as the seed's users write it) gets `https://`.
-/// Plain `http://` is accepted for loopback hosts; elsewhere only when no token is sent or the
-/// user allowed it explicitly.
+/// Plain `http://` is accepted for loopback hosts; elsewhere only when no token is sent, the
+/// URL holds no credentials (userinfo), or the user allowed it explicitly.
 ///
 /// # Errors
 /// See [`EndpointError`].
@@ -70,7 +71,11 @@ pub fn parse_endpoint(raw: &str, rules: EndpointRules) -> Result<Url, EndpointEr
     match url.scheme() {
         "https" => {}
         "http" => {
-            if rules.carries_token && !rules.allow_insecure_http && !is_loopback(&url) {
+            let credentials = !url.username().is_empty() || url.password().is_some();
+            if (rules.carries_token || credentials)
+                && !rules.allow_insecure_http
+                && !is_loopback(&url)
+            {
                 return Err(EndpointError::InsecureHttp {
                     host: url.host_str().unwrap_or_default().to_owned(),
                 });
@@ -157,6 +162,30 @@ mod tests {
         };
         assert!(parse_endpoint("http://tenant.example.com", allowed).is_ok());
         assert!(parse_endpoint("http://tenant.example.com", EndpointRules::default()).is_ok());
+    }
+
+    #[test]
+    fn userinfo_is_a_credential_even_without_a_token() {
+        let none = EndpointRules::default();
+        for raw in [
+            "http://user:pw@192.0.2.1:9091",
+            "http://user@192.0.2.1:9091",
+            "http://:pw@gateway.example",
+        ] {
+            let err = parse_endpoint(raw, none).unwrap_err();
+            assert!(
+                matches!(err, EndpointError::InsecureHttp { .. }),
+                "{raw}: {err}"
+            );
+            assert!(!err.to_string().contains("pw"), "{err}");
+        }
+        assert!(parse_endpoint("http://user:pw@127.0.0.1:9091", none).is_ok());
+        assert!(parse_endpoint("https://user:pw@gateway.example", none).is_ok());
+        let allowed = EndpointRules {
+            allow_insecure_http: true,
+            ..none
+        };
+        assert!(parse_endpoint("http://user:pw@192.0.2.1:9091", allowed).is_ok());
     }
 
     #[test]

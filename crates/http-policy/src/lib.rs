@@ -26,6 +26,8 @@ pub struct HttpConfig {
     pub timeout: Duration,
     /// `User-Agent` header, `name/version`.
     pub user_agent: String,
+    /// Applied to every server-supplied text the client returns.
+    pub redaction: Redaction,
 }
 
 impl Default for HttpConfig {
@@ -34,6 +36,7 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
             user_agent: concat!("vulngate/", env!("CARGO_PKG_VERSION")).to_owned(),
+            redaction: Redaction::default(),
         }
     }
 }
@@ -55,37 +58,42 @@ impl HttpConfig {
     }
 }
 
-/// Secrets this process sends. A server may echo a token back (in an error body, a
-/// "token `x` is invalid" message); every server-supplied text goes through [`excerpt`],
-/// which removes them, so an echoed token never reaches the user's terminal or CI log.
-static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// How a client removes secrets from the text it hands back (server bodies, per-line errors,
+/// messages). The binary builds it from its `cli_support::Redactor`; the default removes
+/// nothing. Kept as a function so this crate needs no knowledge of where secrets come from.
+#[derive(Clone)]
+pub struct Redaction(std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>);
 
-/// Remembers `secret` so that [`excerpt`] and [`scrub`] remove it. [`secret_header`] calls
-/// this itself; call it for secrets sent in other ways (a query parameter, a body).
-pub fn register_secret(secret: &str) {
-    // Very short values would redact ordinary words; tokens are long.
-    if secret.len() < 4 {
-        return;
+impl Redaction {
+    /// A redaction that applies `redact` to every text.
+    pub fn new(redact: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(redact))
     }
-    if let Ok(mut s) = SECRETS.lock()
-        && !s.iter().any(|k| k == secret)
-    {
-        s.push(secret.to_owned());
+
+    /// `text` without secrets.
+    #[must_use]
+    pub fn apply(&self, text: &str) -> String {
+        (self.0)(text)
+    }
+
+    /// An [`excerpt`] of a server body with the secrets removed first, so that cutting the body
+    /// cannot leave half a secret behind.
+    #[must_use]
+    pub fn excerpt(&self, body: &str) -> String {
+        excerpt(&self.apply(body))
     }
 }
 
-/// `text` with every registered secret replaced by `[REDACTED]`.
-#[must_use]
-pub fn scrub(text: &str) -> String {
-    let mut out = text.to_owned();
-    if let Ok(s) = SECRETS.lock() {
-        for secret in s.iter() {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), "[REDACTED]");
-            }
-        }
+impl Default for Redaction {
+    fn default() -> Self {
+        Self::new(str::to_owned)
     }
-    out
+}
+
+impl std::fmt::Debug for Redaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redaction")
+    }
 }
 
 /// Builds a header value that holds a secret: marked sensitive so that reqwest and
@@ -97,7 +105,6 @@ pub fn secret_header(
     prefix: &str,
     secret: &str,
 ) -> Result<reqwest::header::HeaderValue, HttpError> {
-    register_secret(secret);
     let mut value = reqwest::header::HeaderValue::from_str(&format!("{prefix}{secret}"))
         .map_err(|_| HttpError::InvalidToken)?;
     value.set_sensitive(true);

@@ -24,7 +24,7 @@
 
 use std::fmt;
 
-use http_policy::{HttpConfig, HttpError, RetryPolicy, excerpt, redact_url, send_with_retry};
+use http_policy::{HttpConfig, HttpError, Redaction, RetryPolicy, redact_url, send_with_retry};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -307,6 +307,8 @@ pub struct KeptnClient {
     token: SecretString,
     http: reqwest::Client,
     retry: RetryPolicy,
+    /// Removes secrets from the server text this client hands back.
+    redaction: Redaction,
 }
 
 impl fmt::Debug for KeptnClient {
@@ -339,6 +341,7 @@ impl KeptnClient {
             token,
             http: http.client()?,
             retry,
+            redaction: http.redaction.clone(),
         })
     }
 
@@ -402,7 +405,10 @@ impl KeptnClient {
             let message = serde_json::from_str::<KeptnErrorBody>(&text)
                 .ok()
                 .and_then(|b| b.message)
-                .map_or_else(|| excerpt(&text), |m| excerpt(&m));
+                .map_or_else(
+                    || self.redaction.excerpt(&text),
+                    |m| self.redaction.excerpt(&m),
+                );
             return Err(ClientError::Rejected {
                 url: shown,
                 status: status.as_u16(),
@@ -412,10 +418,10 @@ impl KeptnClient {
         Ok((status, text))
     }
 
-    fn decode<T: serde::de::DeserializeOwned>(url: &Url, text: &str) -> Result<T> {
+    fn decode<T: serde::de::DeserializeOwned>(&self, url: &Url, text: &str) -> Result<T> {
         serde_json::from_str(text).map_err(|e| ClientError::Protocol {
             url: redact_url(url),
-            reason: format!("{e}; body: {}", excerpt(text)),
+            reason: format!("{e}; body: {}", self.redaction.excerpt(text)),
         })
     }
 
@@ -432,12 +438,15 @@ impl KeptnClient {
         })?;
         tracing::info!(r#type = %event.ty, url = %redact_url(&url), "sending event");
         let (_, text) = self.call(reqwest::Method::POST, &url, Some(&body)).await?;
-        let answer: ContextAnswer = Self::decode(&url, &text)?;
+        let answer: ContextAnswer = self.decode(&url, &text)?;
         match answer.keptn_context {
             Some(ctx) if !ctx.is_empty() => Ok(KeptnContext::from_received(ctx)),
             _ => Err(ClientError::Protocol {
                 url: redact_url(&url),
-                reason: format!("no keptnContext in the answer: {}", excerpt(&text)),
+                reason: format!(
+                    "no keptnContext in the answer: {}",
+                    self.redaction.excerpt(&text)
+                ),
             }),
         }
     }
@@ -458,7 +467,7 @@ impl KeptnClient {
             &[("keptnContext", keptn_context.as_str())],
         );
         let (_, text) = self.call(reqwest::Method::GET, &url, None).await?;
-        let answer: StatesAnswer = Self::decode(&url, &text)?;
+        let answer: StatesAnswer = self.decode(&url, &text)?;
         let states = answer.states.unwrap_or_default();
         let mine = states
             .iter()
@@ -492,7 +501,7 @@ impl KeptnClient {
             }
             let url = self.url(&["mongodb-datastore", "event"], &query);
             let (_, text) = self.call(reqwest::Method::GET, &url, None).await?;
-            let answer: EventsAnswer = Self::decode(&url, &text)?;
+            let answer: EventsAnswer = self.decode(&url, &text)?;
             out.extend(answer.events.unwrap_or_default());
             match answer.next_page_key {
                 Some(k) if !k.is_empty() && k != "0" && next.as_deref() != Some(k.as_str()) => {

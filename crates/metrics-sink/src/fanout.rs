@@ -1,12 +1,16 @@
 //! Publishing one snapshot to several sinks.
 
+use http_policy::Redaction;
+
 use crate::{MetricsSink, PushReport, SinkError, Snapshot};
 
 /// Several sinks behind one call. A failing sink never stops the others; every outcome is
-/// returned, in the order the sinks were added.
+/// returned, in the order the sinks were added, with the secrets removed from every
+/// server-supplied text (error messages, rejection reasons, notes).
 #[derive(Debug, Default)]
 pub struct FanOut {
     sinks: Vec<Box<dyn MetricsSink>>,
+    redaction: Redaction,
 }
 
 /// The outcome of one sink in a [`FanOut`].
@@ -35,6 +39,15 @@ impl FanOut {
         Self::default()
     }
 
+    /// An empty fan-out whose outcomes pass through `redaction`.
+    #[must_use]
+    pub fn with_redaction(redaction: Redaction) -> Self {
+        Self {
+            sinks: Vec::new(),
+            redaction,
+        }
+    }
+
     /// Adds a sink.
     pub fn add(&mut self, sink: Box<dyn MetricsSink>) {
         self.sinks.push(sink);
@@ -57,10 +70,29 @@ impl FanOut {
         let futures = self.sinks.iter().map(|s| async move {
             SinkOutcome {
                 sink: s.name(),
-                result: s.push(snapshot).await,
+                result: self.redact(s.push(snapshot).await),
             }
         });
         join_all(futures).await
+    }
+
+    fn redact(&self, result: Result<PushReport, SinkError>) -> Result<PushReport, SinkError> {
+        let r = &self.redaction;
+        match result {
+            Ok(mut report) => {
+                for rejected in &mut report.rejected {
+                    rejected.reason = r.apply(&rejected.reason);
+                }
+                for note in &mut report.notes {
+                    *note = r.apply(note);
+                }
+                Ok(report)
+            }
+            Err(mut e) => {
+                e.message = r.apply(&e.message);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -107,7 +139,7 @@ mod tests {
             Err(SinkError {
                 sink: "failing",
                 kind: SinkErrorKind::Unavailable,
-                message: "down".into(),
+                message: "down: token FANOUTSECRET echoed".into(),
                 unsent: s.metrics.iter().map(|m| m.name.to_owned()).collect(),
             })
         }
@@ -132,5 +164,19 @@ mod tests {
         assert!(out[0].is_failure());
         assert!(!out[1].is_failure());
         assert!(buf.contents().contains("CRITICAL"));
+    }
+
+    #[tokio::test]
+    async fn outcomes_pass_through_the_redaction() {
+        let mut f = FanOut::with_redaction(Redaction::new(|t| t.replace("FANOUTSECRET", "[X]")));
+        f.add(Box::new(Failing));
+        let snap = Snapshot::vulnerability_counts(
+            ImageRef::parse("a:1"),
+            jiff::Timestamp::UNIX_EPOCH,
+            [("CRITICAL", 1)],
+        );
+        let out = f.push_all(&snap).await;
+        let msg = &out[0].result.as_ref().unwrap_err().message;
+        assert_eq!(msg, "down: token [X] echoed");
     }
 }

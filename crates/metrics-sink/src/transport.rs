@@ -31,8 +31,8 @@ pub(crate) fn failure(
     message: String,
     unsent: Vec<String>,
 ) -> SinkError {
-    // Backends echo request parts (headers, tokens) in error bodies.
-    let message = http_policy::scrub(&message);
+    // Backends echo request parts (headers, tokens) in error bodies: the fan-out's
+    // `Redaction` removes them from every outcome.
     SinkError {
         sink,
         kind,

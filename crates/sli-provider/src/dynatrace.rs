@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use http_policy::{RetryPolicy, excerpt, redact_url, secret_header, send_with_retry};
+use http_policy::{Redaction, RetryPolicy, excerpt, redact_url, secret_header, send_with_retry};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use url::Url;
@@ -32,6 +32,8 @@ pub struct DynatraceProvider {
     pub http: reqwest::Client,
     /// How often to retry transport errors, 408, 429 and 5xx.
     pub retry: RetryPolicy,
+    /// Removes secrets from the server text in each SLI's message (default: nothing).
+    pub redaction: Redaction,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +81,7 @@ impl DynatraceProvider {
             token,
             http,
             retry: RetryPolicy::default(),
+            redaction: Redaction::default(),
         }
     }
 
@@ -201,7 +204,8 @@ impl DynatraceProvider {
             };
             out.push(Indicator {
                 name: name.clone(),
-                outcome,
+                // Messages quote the server (errors, warnings), which may echo a credential.
+                outcome: outcome.map_err(|m| self.redaction.apply(&m)),
             });
         }
         Ok(out)

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use http_policy::{RetryPolicy, excerpt, redact_url, send_with_retry};
+use http_policy::{Redaction, RetryPolicy, excerpt, redact_url, send_with_retry};
 use jiff::Timestamp;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
@@ -29,6 +29,8 @@ pub struct PrometheusProvider {
     pub http: reqwest::Client,
     /// How often to retry transport errors, 408, 429 and 5xx.
     pub retry: RetryPolicy,
+    /// Removes secrets from the server text in each SLI's message (default: nothing).
+    pub redaction: Redaction,
     /// Extra headers sent with every query (for example an `Authorization` for a proxy;
     /// mark secret values sensitive).
     pub headers: HeaderMap,
@@ -69,6 +71,7 @@ impl PrometheusProvider {
             base_url,
             http,
             retry: RetryPolicy::default(),
+            redaction: Redaction::default(),
             headers: HeaderMap::new(),
         }
     }
@@ -191,7 +194,8 @@ impl PrometheusProvider {
             };
             out.push(Indicator {
                 name: name.clone(),
-                outcome,
+                // Messages quote the server (errors, warnings), which may echo a credential.
+                outcome: outcome.map_err(|m| self.redaction.apply(&m)),
             });
         }
         Ok(out)

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod dynatrace;
 pub mod dynatrace_query;
+pub mod echo;
 pub mod fixtures;
 pub mod keptn;
 pub mod net;

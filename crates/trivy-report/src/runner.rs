@@ -130,6 +130,22 @@ impl TrivyCommand {
         a
     }
 
+    /// [`TrivyCommand::args`] for logs: the `--server` URL without its userinfo (the binaries'
+    /// log redactor removes the credentials too; this keeps the line safe on its own).
+    #[must_use]
+    pub fn shown_args(&self, output: &Path) -> Vec<OsString> {
+        let mut args = self.args(output);
+        if let Some(url) = &self.server {
+            let shown = format!("--server={}", without_userinfo(url));
+            for a in &mut args {
+                if a.to_str().is_some_and(|s| s.starts_with("--server=")) {
+                    *a = shown.clone().into();
+                }
+            }
+        }
+        args
+    }
+
     /// Runs the scan and returns the report file (deleted when dropped).
     ///
     /// # Errors
@@ -151,9 +167,20 @@ impl TrivyCommand {
         let mut cmd = Command::new(&self.bin);
         cmd.args(self.args(output));
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        tracing::debug!(bin = %self.bin.display(), args = ?self.args(output), "running trivy");
+        tracing::debug!(bin = %self.bin.display(), args = ?self.shown_args(output), "running trivy");
         run_child(&self.bin, cmd, self.timeout, false).await?;
         Ok(())
+    }
+}
+
+/// `scheme://user:password@host/…` as `scheme://host/…`.
+fn without_userinfo(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..start], &rest[at + 1..]),
+        None => url.to_owned(),
     }
 }
 

@@ -189,6 +189,25 @@ fn args_are_a_safe_vector() {
     assert_eq!(&a[a.len() - 2..], ["--", "/r"]);
 }
 
+#[test]
+fn logged_args_hide_the_server_credentials() {
+    let cmd = TrivyCommand {
+        server: Some("https://scanner:RUNNERSECRET@trivy.example:4954/x".into()),
+        ..TrivyCommand::new(ScanTarget::Image("alpine:3".into()))
+    };
+    let real = cmd.args(Path::new("o"));
+    assert!(real.contains(&"--server=https://scanner:RUNNERSECRET@trivy.example:4954/x".into()));
+    let shown = format!("{:?}", cmd.shown_args(Path::new("o")));
+    assert!(
+        !shown.contains("RUNNERSECRET") && !shown.contains("scanner"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("--server=https://trivy.example:4954/x"),
+        "{shown}"
+    );
+}
+
 fn fake(dir: &Path, body: &str) -> PathBuf {
     let p = dir.join("trivy");
     std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
