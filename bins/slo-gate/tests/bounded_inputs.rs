@@ -396,3 +396,49 @@ fn record_writes_through_a_symlink_and_refuses_fifos_and_directories() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn an_endless_text_stream_on_stdin_stops_at_the_limit() {
+    use std::io::Write as _;
+    let time = find_program("time").expect("GNU time (Debian package `time`)");
+    let dir = tempfile::tempdir().unwrap();
+    let usage = dir.path().join("rusage");
+    let slo = worked("slo.yaml");
+    let mut cmd = Command::new(time);
+    cmd.arg("-o")
+        .arg(&usage)
+        .arg("-f")
+        .arg("%M")
+        .arg(assert_cmd::cargo::cargo_bin!("slo-gate"))
+        .args(["--slo", &slo, "--sli-values", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for v in CALLER_ENV {
+        cmd.env_remove(v);
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Like `yes`, but bounded: at most 64 MiB, stopping when the reader hangs up.
+    let writer = std::thread::spawn(move || {
+        let line = "y\n".repeat(32 * 1024);
+        for _ in 0..1024 {
+            if stdin.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    let elapsed = start.elapsed();
+    writer.join().unwrap();
+    let text = std::fs::read_to_string(&usage).unwrap();
+    let m = Measured {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed,
+        peak_rss_kb: text.lines().last().unwrap().trim().parse().unwrap(),
+    };
+    assert_refused(&m, &["standard input", "too large: over 16 MiB"]);
+}

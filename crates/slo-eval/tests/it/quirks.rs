@@ -418,3 +418,32 @@ fn quirk_03_values_are_taken_by_swapping_the_last_entry_into_the_hole() {
         "Lighthouse received additional SLIs, which are not specified as SLO: c, b . Please consider using them as an SLO."
     );
 }
+
+#[test]
+fn informational_key_sli_without_value_passes_lighthouse_but_fails_the_gate_rule() {
+    let s = slo(&with_total(
+        "  - sli: gone\n    key_sli: true\n  - sli: m\n    pass:\n      - criteria: [\"<5\"]\n",
+    ));
+    // Lighthouse-exact: the informational key SLI is ignored, the evaluation passes.
+    let mut d = eval(&s, &[ok("m", 1.0)]);
+    assert_eq!((d.result.as_str(), d.evaluation.score), ("pass", 100.0));
+    assert_eq!(results(&d)[0].status, "info");
+    // The gate's fail-closed rule on top of it.
+    assert_eq!(slo_eval::fail_on_missing_key_slis(&s, &mut d), vec!["gone"]);
+    assert_eq!(
+        (d.result.as_str(), d.evaluation.result.as_str()),
+        ("fail", "fail")
+    );
+    assert_eq!(results(&d)[0].status, "fail");
+    assert!(d.message.contains("'gone'"), "{}", d.message);
+    // A failed retrieval (success: false) counts as no value; a value leaves it alone.
+    let mut d = eval(
+        &s,
+        &[ok("m", 1.0), slo_eval::SliResult::failed("gone", "timeout")],
+    );
+    assert_eq!(slo_eval::fail_on_missing_key_slis(&s, &mut d), vec!["gone"]);
+    assert!(d.message.contains("timeout"), "{}", d.message);
+    let mut d = eval(&s, &[ok("m", 1.0), ok("gone", 3.0)]);
+    assert!(slo_eval::fail_on_missing_key_slis(&s, &mut d).is_empty());
+    assert_eq!(d.result, "pass");
+}
