@@ -76,6 +76,13 @@ impl RetryPolicy {
     /// the default delays.
     #[must_use]
     pub fn with_retries(retries: u32) -> Self {
+        if retries > MAX_RETRIES {
+            tracing::warn!(
+                retries,
+                max = MAX_RETRIES,
+                "--retries {retries} is more than {MAX_RETRIES}; using {MAX_RETRIES}"
+            );
+        }
         Self {
             max_attempts: retries.min(MAX_RETRIES).saturating_add(1),
             ..Self::default()
