@@ -199,7 +199,9 @@ fn logged_args_hide_the_server_credentials() {
     assert!(real.contains(&"--server=https://scanner:RUNNERSECRET@trivy.example:4954/x".into()));
     let shown = format!("{:?}", cmd.shown_args(Path::new("o")));
     assert!(
-        !shown.contains("RUNNERSECRET") && !shown.contains("scanner"),
+        !shown.contains("RUNNERSECRET")
+            && !shown.contains("scanner:")
+            && !shown.contains("scanner@"),
         "{shown}"
     );
     assert!(
