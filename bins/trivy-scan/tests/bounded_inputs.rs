@@ -6,61 +6,18 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use test_support::cli::{CALLER_ENV, write};
+use test_support::cli::{Measured, write};
 use test_support::fixtures::report;
-use test_support::process::find_program;
 
 /// Wall-time bound per run: far above the ~10 ms these take, for a loaded CI machine.
 const WALL: Duration = Duration::from_secs(10);
 /// Peak resident memory bound, in KiB (issue 12: under 64 MB).
 const MAX_RSS_KB: u64 = 64 * 1000;
 
-#[derive(Debug)]
-struct Measured {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-    peak_rss_kb: u64,
-}
-
-/// Runs trivy-scan with `args` (stdin closed, none of the caller's env) under GNU `time`.
 fn measured(args: &[&OsStr]) -> Measured {
-    let time = find_program("time")
-        .expect("GNU time (Debian package `time`) is needed to measure the child's peak RSS");
-    let dir = tempfile::tempdir().unwrap();
-    let usage = dir.path().join("rusage");
-    let mut cmd = Command::new(time);
-    cmd.arg("-o")
-        .arg(&usage)
-        .arg("-f")
-        .arg("%M")
-        .arg(assert_cmd::cargo::cargo_bin!("trivy-scan"))
-        .args(args)
-        .stdin(Stdio::null());
-    for v in CALLER_ENV {
-        cmd.env_remove(v);
-    }
-    let start = Instant::now();
-    let out = cmd.output().expect("trivy-scan starts under time");
-    let elapsed = start.elapsed();
-    // `time` writes "Command exited with non-zero status N" first on failure; %M is last.
-    let text = std::fs::read_to_string(&usage).unwrap();
-    let peak_rss_kb = text
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no %M in time's output: {text:?}"));
-    Measured {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed,
-        peak_rss_kb,
-    }
+    Measured::run(Path::new(assert_cmd::cargo::cargo_bin!("trivy-scan")), args)
 }
 
 fn assert_bounded(m: &Measured) {

@@ -105,7 +105,7 @@ fn run<R: Read>(r: &mut Reader<R>, tally: &mut Tally<'_>, stats: &mut Stats) -> 
                 stats.any_results = true;
                 let mut first = true;
                 while r.next_element(&mut first)? {
-                    let p = result(r)?;
+                    let p = result(r, tally.needs_strings())?;
                     if run.tool_seen {
                         count(&run.rules, &p, tally);
                     } else {
@@ -225,7 +225,9 @@ fn rule<R: Read>(r: &mut Reader<R>) -> Res<Rule> {
     Ok(rule)
 }
 
-fn result<R: Read>(r: &mut Reader<R>) -> Res<Pending> {
+/// One result; its location is read only when counting needs strings (`--unique`, ignore
+/// rules, kept findings): the plain count needs only the rule and the score.
+fn result<R: Read>(r: &mut Reader<R>, strings: bool) -> Res<Pending> {
     r.expect_object("a result to be an object")?;
     let mut p = Pending::default();
     let mut reference: (Option<String>, Option<i64>) = (None, None);
@@ -251,7 +253,7 @@ fn result<R: Read>(r: &mut Reader<R>) -> Res<Pending> {
                 p.score = score;
                 p.skip |= excluded;
             }
-            b"locations" => p.uri = first_uri(r)?,
+            b"locations" if strings => p.uri = first_uri(r)?,
             _ => r.skip_value()?,
         }
     }
@@ -284,9 +286,18 @@ fn count(rules: &[Rule], p: &Pending, tally: &mut Tally<'_>) {
         .as_deref()
         .or(rule.and_then(|r| r.id.as_deref()))
         .unwrap_or("");
+    let severity = score.map_or(Severity::Unknown, |s| bucket(s.value));
+    if !tally.needs_strings() {
+        // The plain count: no strings to build for a finding only counted.
+        tally.add(&Finding {
+            severity,
+            ..Finding::default()
+        });
+        return;
+    }
     let f = Finding {
         id: rule_id.to_owned(),
-        severity: score.map_or(Severity::Unknown, |s| bucket(s.value)),
+        severity,
         severity_word: score.map(|s| s.word.clone()).unwrap_or_default(),
         target: p.uri.clone(),
         cvss: score.map(|s| s.value),

@@ -69,6 +69,61 @@ impl Run {
     }
 }
 
+/// One run of a binary with its peak resident memory, read by GNU `time` from `wait4`'s
+/// rusage (the workspace forbids `unsafe`, so no direct `wait4` here).
+#[derive(Debug)]
+pub struct Measured {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    pub peak_rss_kb: u64,
+}
+
+impl Measured {
+    /// Runs `bin` with `args` under GNU `time`, stdin closed, without any of [`CALLER_ENV`].
+    ///
+    /// # Panics
+    /// When GNU `time` (Debian package `time`, installed by `scripts/install-deps.sh test`)
+    /// is missing or the binary cannot be started.
+    pub fn run(bin: &Path, args: &[&std::ffi::OsStr]) -> Self {
+        let time = crate::process::find_program("time")
+            .expect("GNU time (Debian package `time`) is needed to measure the child's peak RSS");
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let usage = dir.path().join("rusage");
+        let mut cmd = std::process::Command::new(time);
+        cmd.arg("-o")
+            .arg(&usage)
+            .arg("-f")
+            .arg("%M")
+            .arg(bin)
+            .args(args)
+            .stdin(std::process::Stdio::null());
+        for v in CALLER_ENV {
+            cmd.env_remove(v);
+        }
+        let start = Instant::now();
+        let out = cmd
+            .output()
+            .expect("the binary under test starts under time");
+        let elapsed = start.elapsed();
+        // `time` writes "Command exited with non-zero status N" first on failure; %M is last.
+        let text = std::fs::read_to_string(&usage).expect("time's output file");
+        let peak_rss_kb = text
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no %M in time's output: {text:?}"));
+        Self {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed,
+            peak_rss_kb,
+        }
+    }
+}
+
 /// Asserts exit `code` and one `<binary>: error:` line on stderr naming every needle
 /// (case-insensitive), with no panic.
 ///
