@@ -80,7 +80,20 @@ impl IgnoreRules {
     /// # Errors
     /// [`IgnoreError`] when the file cannot be read or is invalid.
     pub fn load(path: &Path, today: Date) -> Result<Self, IgnoreError> {
-        Self::from_text(&std::fs::read_to_string(path)?, path, today)
+        use std::io::Read as _;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)?
+            .take(MAX_IGNORE_FILE + 1)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_IGNORE_FILE {
+            return Err(IgnoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("larger than {} MiB", MAX_IGNORE_FILE >> 20),
+            )));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))?;
+        Self::from_text(&text, path, today)
     }
 
     /// Parses the text of the ignore file at `path` (read by the caller, e.g. through the
@@ -445,6 +458,11 @@ fn pct_decode(s: &str) -> String {
 /// The most `{a,b}` alternatives one path pattern may expand to; beyond it the ignore file
 /// is refused (nested braces multiply: `{a,b}{c,d}` is 4).
 pub const MAX_PATTERN_ALTERNATIVES: usize = 256;
+
+/// The largest ignore file [`IgnoreRules::load`] reads (the binaries' bounded reader uses the
+/// same limit): far above any real `.trivyignore`, it keeps a device or a wrong path from
+/// being read into memory.
+pub const MAX_IGNORE_FILE: u64 = 4 * 1024 * 1024;
 
 /// The longest path pattern accepted, in bytes.
 pub const MAX_PATTERN_BYTES: usize = 4096;

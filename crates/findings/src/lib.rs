@@ -7,8 +7,8 @@ mod severity;
 mod tally;
 
 pub use ignore::{
-    IgnoreError, IgnoreRule, IgnoreRules, MAX_PATTERN_ALTERNATIVES, MAX_PATTERN_BYTES,
-    parse_trivyignore, parse_trivyignore_yaml,
+    IgnoreError, IgnoreRule, IgnoreRules, MAX_IGNORE_FILE, MAX_PATTERN_ALTERNATIVES,
+    MAX_PATTERN_BYTES, parse_trivyignore, parse_trivyignore_yaml,
 };
 pub use keys::FindingKeys;
 pub use severity::{Severity, SeverityCounts, SeverityParseError, parse_severity_list};

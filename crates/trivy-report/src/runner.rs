@@ -314,11 +314,23 @@ pub fn cached_db_metadata(cache_dir: Option<&Path>) -> Result<Option<DbMetadata>
         return Ok(None);
     };
     let path = dir.join("db").join("metadata.json");
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
+    // trivy's metadata is a few hundred bytes; a bound keeps a device or a wrong cache path
+    // from being read whole.
+    const LIMIT: u64 = 64 * 1024;
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(RunError::Io(e)),
     };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, LIMIT + 1), &mut bytes)
+        .map_err(RunError::Io)?;
+    if bytes.len() as u64 > LIMIT {
+        return Err(RunError::Output(format!(
+            "{}: larger than 64 KiB, not trivy's DB metadata",
+            path.display()
+        )));
+    }
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| RunError::Output(format!("{}: {e}", path.display())))

@@ -136,6 +136,9 @@ fn load_chooses_format_by_extension() {
     );
     let e = IgnoreRules::load(&dir.path().join("missing"), TODAY).unwrap_err();
     assert!(matches!(e, IgnoreError::Io(_)), "{e:?}");
+    // A device is read up to the limit and refused, never whole.
+    let e = IgnoreRules::load(std::path::Path::new("/dev/zero"), TODAY).unwrap_err();
+    assert!(e.to_string().contains("larger than 4 MiB"), "{e}");
 }
 
 #[test]

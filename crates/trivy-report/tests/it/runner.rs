@@ -190,6 +190,19 @@ fn args_are_a_safe_vector() {
 }
 
 #[test]
+fn db_metadata_is_read_bounded() {
+    // A cache whose metadata is a device: refused after 64 KiB, not read forever.
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::create_dir(cache.path().join("db")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", cache.path().join("db/metadata.json")).unwrap();
+    let e = cached_db_metadata(Some(cache.path())).unwrap_err();
+    assert!(
+        matches!(&e, RunError::Output(m) if m.contains("larger than 64 KiB")),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn logged_args_hide_the_server_credentials() {
     let cmd = TrivyCommand {
         server: Some("https://scanner:RUNNERSECRET@trivy.example:4954/x".into()),
