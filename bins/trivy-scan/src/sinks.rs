@@ -110,11 +110,11 @@ pub struct SinkArgs {
     pub metrics_required: bool,
 
     /// Time allowed to connect to a metrics backend (`5s`, `500ms`, `2m`).
-    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Metrics")]
+    #[arg(long, default_value = "5s", value_parser = parse_positive_duration, value_name = "DURATION", help_heading = "Metrics")]
     pub metrics_connect_timeout: Duration,
 
     /// Time allowed for one metrics request, response included.
-    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Metrics")]
+    #[arg(long, default_value = "30s", value_parser = parse_positive_duration, value_name = "DURATION", help_heading = "Metrics")]
     pub metrics_timeout: Duration,
 
     /// Retries after a failed push (429, 5xx, connection errors, timeouts).
@@ -126,28 +126,13 @@ pub struct SinkArgs {
     pub allow_insecure_http: bool,
 }
 
-/// Parses `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
+/// A request timeout: the one duration syntax of every flag ([`cli_support::parse_duration`]),
+/// above zero.
 ///
 /// # Errors
-/// For anything else, and for zero.
-pub(crate) fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let s = raw.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{raw}` is not a duration (examples: 500ms, 5s, 2m)"))?;
-    let d = match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => {
-            return Err(format!(
-                "`{raw}` is not a duration (examples: 500ms, 5s, 2m)"
-            ));
-        }
-    };
+/// What `parse_duration` refuses, and zero.
+pub(crate) fn parse_positive_duration(raw: &str) -> Result<Duration, String> {
+    let d = cli_support::parse_duration(raw)?;
     if d.is_zero() {
         return Err(format!("`{raw}`: the duration must be greater than zero"));
     }
@@ -388,13 +373,17 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("").is_err());
+        let d = parse_positive_duration;
+        assert_eq!(d("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(d("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(d("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(d("7"), Ok(Duration::from_secs(7)));
+        // The documented syntax of every duration flag: days and fractions too.
+        assert_eq!(d("1d"), Ok(Duration::from_secs(86400)));
+        assert_eq!(d("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(d("0s").is_err());
+        assert!(d("5x").is_err());
+        assert!(d("").is_err());
         let a = parse(&[]);
         assert_eq!(a.metrics_connect_timeout, Duration::from_secs(5));
         assert_eq!(a.metrics_timeout, Duration::from_secs(30));

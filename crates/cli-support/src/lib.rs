@@ -198,7 +198,9 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         _ => return Err(bad()),
     };
     if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
-        return Err(bad());
+        return Err(format!(
+            "invalid duration `{raw}`: out of range (at most 1e9 seconds, about 31 years)"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -238,6 +240,9 @@ mod tests {
         assert!(parse_duration("5 weeks").is_err());
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("").is_err());
+        // Too large is named as such, not as a syntax error.
+        let e = parse_duration("99999999999d").unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
     }
 
     #[test]
