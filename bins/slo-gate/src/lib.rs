@@ -1,7 +1,7 @@
 //! `slo-gate`: evaluates a Keptn `slo.yaml` locally with lighthouse's semantics, on SLI values
 //! from a Trivy report, a values file, Prometheus or Dynatrace.
 //!
-//! The gate logic lives in `sli_provider::gate` (shared with `trivy-scan --slo`); this crate
+//! The gate logic lives in the `quality-gate` crate (shared with `trivy-scan --slo`); this crate
 //! parses flags, reads files, queries backends and maps errors to exit codes.
 #![warn(missing_docs)]
 
@@ -17,12 +17,12 @@ use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severit
 use http_policy::{EndpointRules, HttpConfig, Redaction, RetryPolicy, parse_endpoint};
 use jiff::{SignedDuration, Timestamp};
 use keptn_events::get_sli::GetSliFinishedData;
-use report_formats::{InputFormat, ReadOptions, read_report};
-use secrecy::SecretString;
-use sli_provider::gate::{
-    self, Format, GateError, GateFiles, GateOptions, ResultConvention, context_with_filters,
+use quality_gate::{
+    Format, GateError, GateFiles, GateOptions, ResultConvention, context_with_filters,
     evaluate_and_render, finished_from_indicators, indicator_names, load_sli, load_slo,
 };
+use report_formats::{InputFormat, ReadOptions, read_report};
+use secrecy::SecretString;
 use sli_provider::report::{BaselineDiff, ReportSli};
 use sli_provider::{QueryContext, Window};
 
@@ -226,7 +226,10 @@ pub struct Cli {
 }
 
 fn gate_failure(e: &GateError) -> Failure {
-    Failure::usage(e.to_string())
+    Failure {
+        exit: e.decision().into(),
+        message: e.to_string(),
+    }
 }
 
 fn read_required(path: &Path, what: &str, limit: u64) -> Result<String, Failure> {
@@ -473,11 +476,11 @@ async fn run_with(
         }
         let sli = report_sli(cli, report)?;
         // Same function as `trivy-scan --slo`: reads the files, evaluates, records.
-        gate::gate_report_files(&files, &sli, &opts).map_err(|e| gate_failure(&e))?
+        quality_gate::gate_report_files(&files, &sli, &opts).map_err(|e| gate_failure(&e))?
     } else {
-        let slo_text = gate::read_optional(&cli.slo, "read the SLO file", limits::SLO)
+        let slo_text = quality_gate::read_optional(&cli.slo, "read the SLO file", limits::SLO)
             .map_err(|e| gate_failure(&e))?;
-        let history = gate::read_history(&files).map_err(|e| gate_failure(&e))?;
+        let history = quality_gate::read_history(&files).map_err(|e| gate_failure(&e))?;
         let outcome = if let Some(values) = &cli.sli_values {
             let slo =
                 load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
@@ -517,7 +520,7 @@ async fn run_with(
                 }
             }
         };
-        gate::record_to(&files, &outcome.data).map_err(|e| gate_failure(&e))?;
+        quality_gate::record_to(&files, &outcome.data).map_err(|e| gate_failure(&e))?;
         outcome
     };
 
@@ -525,20 +528,17 @@ async fn run_with(
         .and_then(|()| out.flush())
         .map_err(|e| Failure::external(format!("cannot write the result: {e}")))?;
 
-    match outcome.exit_code {
-        0 => Ok(Exit::Ok),
-        1 => Ok(Exit::GateFailed),
-        code => {
-            let msg = format!(
+    let exit = Exit::from(outcome.decision);
+    if outcome.decision.evaluated() {
+        Ok(exit)
+    } else {
+        Err(Failure {
+            exit,
+            message: format!(
                 "the evaluation did not run (status {}): {}",
                 outcome.data.status, outcome.data.message
-            );
-            Err(if code == 3 {
-                Failure::external(msg)
-            } else {
-                Failure::usage(msg)
-            })
-        }
+            ),
+        })
     }
 }
 

@@ -400,11 +400,11 @@ impl Cli {
     /// Reads and checks the gate's files before anything runs, so a typo in slo.yaml fails in
     /// a second rather than after a ten-minute scan.
     fn gate_files(&self) -> Result<Option<GateFiles>, Failure> {
-        use sli_provider::gate::{GateOptions, load_sli, load_slo, read_optional};
+        use quality_gate::{GateOptions, load_sli, load_slo, read_optional};
         let Some(slo_path) = &self.slo else {
             return Ok(None);
         };
-        let usage = |e: sli_provider::gate::GateError| Failure::usage(e.to_string());
+        let usage = |e: quality_gate::GateError| Failure::usage(e.to_string());
         let name = slo_path.display().to_string();
         let text = read_optional(slo_path, "read the SLO file", limits::SLO).map_err(usage)?;
         let opts = GateOptions {

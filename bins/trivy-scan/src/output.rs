@@ -218,9 +218,9 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
 }
 
 /// The inline gate (`--slo`): evaluates the SLO on this scan with slo-gate's semantics and
-/// exit codes (the same `sli_provider::gate` code runs behind `slo-gate --report`).
+/// exit codes (the same `quality_gate` code runs behind `slo-gate --report`).
 pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
-    use sli_provider::gate::{Format as GateFormat, GateOptions, gate_on_loaded};
+    use quality_gate::{Format as GateFormat, GateOptions, gate_on_loaded};
     use sli_provider::report::ReportSli;
 
     let Some(files) = &plan.gate else {
@@ -244,12 +244,7 @@ pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>,
         &[],
         &opts,
     );
-    let exit = match outcome.exit_code {
-        0 => Exit::Ok,
-        1 => Exit::GateFailed,
-        2 => Exit::Usage,
-        _ => Exit::External,
-    };
+    let exit = Exit::from(outcome.decision);
     Ok(Some(GateResult {
         exit,
         rendered: outcome.rendered,

@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-pub mod gate;
 pub mod query;
 pub mod report;
 pub mod values;

@@ -1,16 +1,5 @@
-//! The gate: SLO file + SLI values + history → lighthouse's evaluation → rendered output and
-//! exit code. Shared by `slo-gate` and `trivy-scan --slo`, so both print the same thing and
-//! exit the same way.
-//!
-//! Steps: [`load_slo`] (fail closed on a missing or empty file unless allowed), fetch the
-//! values of [`indicator_names`] from a source, wrap them with [`finished_from_indicators`]
-//! (or take a `get-sli.finished` object from a values file), then [`evaluate_and_render`].
-//! [`gate_on_summary`] does all of it for a Trivy report. [`record`] prepends the result to a
-//! history file.
-//!
-//! Exit codes ([`GateOutcome::exit_code`]): 0 pass (and warning unless `fail_on_warning`),
-//! 1 fail, 2 an evaluation that errored on its input (bad `total_score`), 3 an evaluation that
-//! errored because the SLI retrieval did (`get-sli.finished` status `errored`/`aborted`).
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,8 +12,9 @@ use keptn_events::get_sli::GetSliFinishedData;
 use serde_json::Value;
 use slo_eval::{EvalOptions, ParseError, Slo, evaluate, missing_slo_result, parse_sli, parse_slo};
 
-use crate::report::ReportSli;
-use crate::{Indicator, QueryContext, Window};
+use cli_support::Exit;
+use sli_provider::report::ReportSli;
+use sli_provider::{Indicator, QueryContext, Window};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,6 +59,42 @@ pub enum Verdict {
     Errored,
 }
 
+/// What the gate decided for the process: the verdict after `fail_on_warning`, and for an
+/// evaluation that did not run, whose fault it was. It becomes the binaries' exit code
+/// through the one `From<Decision> for cli_support::Exit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Pass, or a warning without `fail_on_warning`: exit 0.
+    Pass,
+    /// Fail, or a warning with `fail_on_warning`: exit 1.
+    Fail,
+    /// The evaluation errored on its input (bad `total_score`), or the gate could not run
+    /// ([`GateError`]): exit 2.
+    InputError,
+    /// The evaluation errored because the SLI retrieval did (`get-sli.finished` status
+    /// `errored` / `aborted`): exit 3.
+    SliErrored,
+}
+
+impl Decision {
+    /// True for [`Decision::Pass`] and [`Decision::Fail`]: the evaluation ran and decided.
+    #[must_use]
+    pub const fn evaluated(self) -> bool {
+        matches!(self, Self::Pass | Self::Fail)
+    }
+}
+
+impl From<Decision> for Exit {
+    fn from(d: Decision) -> Self {
+        match d {
+            Decision::Pass => Self::Ok,
+            Decision::Fail => Self::GateFailed,
+            Decision::InputError => Self::Usage,
+            Decision::SliErrored => Self::External,
+        }
+    }
+}
+
 /// Settings of one gate run.
 #[derive(Debug, Clone, Default)]
 pub struct GateOptions {
@@ -97,8 +123,8 @@ pub struct GateOutcome {
     pub verdict: Verdict,
     /// The `evaluation.finished` data.
     pub data: EvaluationFinishedData,
-    /// Process exit code: 0, 1, 2 or 3 (see the module docs).
-    pub exit_code: u8,
+    /// What the process should do with it (`cli_support::Exit::from(decision)`).
+    pub decision: Decision,
 }
 
 /// Why a gate could not run at all (input errors: exit 2).
@@ -157,10 +183,10 @@ pub enum GateError {
 }
 
 impl GateError {
-    /// Always 2: these are input errors.
+    /// Always [`Decision::InputError`] (exit 2): these are input errors.
     #[must_use]
-    pub const fn exit_code(&self) -> u8 {
-        2
+    pub const fn decision(&self) -> Decision {
+        Decision::InputError
     }
 }
 
@@ -379,20 +405,22 @@ fn outcome(data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOptions) -
             _ => Verdict::Fail,
         }
     };
-    let exit_code = match verdict {
-        Verdict::Pass => 0,
-        Verdict::Warning if opts.fail_on_warning => 1,
-        Verdict::Warning => 0,
-        Verdict::Fail => 1,
-        Verdict::Errored if matches!(eo.sli_status.as_str(), "errored" | "aborted") => 3,
-        Verdict::Errored => 2,
+    let decision = match verdict {
+        Verdict::Pass => Decision::Pass,
+        Verdict::Warning if opts.fail_on_warning => Decision::Fail,
+        Verdict::Warning => Decision::Pass,
+        Verdict::Fail => Decision::Fail,
+        Verdict::Errored if matches!(eo.sli_status.as_str(), "errored" | "aborted") => {
+            Decision::SliErrored
+        }
+        Verdict::Errored => Decision::InputError,
     };
     let rendered = render(&data, opts.format);
     GateOutcome {
         rendered,
         verdict,
         data,
-        exit_code,
+        decision,
     }
 }
 
@@ -520,7 +548,7 @@ pub fn read_history(files: &GateFiles) -> Result<Vec<EvaluationFinishedData>, Ga
 
 /// The whole report gate from files: reads the SLO, sli.yaml and history, evaluates on
 /// `report` ([`gate_on_summary`]), and prepends the result to `files.record`. Nothing is
-/// printed: write `outcome.rendered` to stdout and exit with `outcome.exit_code`.
+/// printed: write `outcome.rendered` to stdout and exit with `Exit::from(outcome.decision)`.
 ///
 /// `trivy-scan --slo` and `slo-gate --report` both call this, so they behave the same.
 ///
@@ -651,7 +679,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out.verdict, Verdict::Pass, "{}", out.rendered);
-        assert_eq!(out.exit_code, 0);
+        assert_eq!(out.decision, Decision::Pass);
         let out = gate_on_summary(
             Some(SEED_SLO),
             "slo.yaml",
@@ -662,7 +690,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out.verdict, Verdict::Fail);
-        assert_eq!(out.exit_code, 1);
+        assert_eq!(out.decision, Decision::Fail);
+    }
+
+    #[test]
+    fn decision_to_exit_is_the_design_contract() {
+        assert_eq!(Exit::from(Decision::Pass), Exit::Ok);
+        assert_eq!(Exit::from(Decision::Fail), Exit::GateFailed);
+        assert_eq!(Exit::from(Decision::InputError), Exit::Usage);
+        assert_eq!(Exit::from(Decision::SliErrored), Exit::External);
+        let warn_slo = "objectives:\n- sli: vulnerabilities_critical\n  pass:\n  - criteria: [\"<1\"]\n  warning:\n  - criteria: [\"<10\"]\ntotal_score:\n  pass: 90%\n  warning: 50%\n";
+        let run = |fail_on_warning| {
+            let opts = GateOptions {
+                fail_on_warning,
+                ..GateOptions::default()
+            };
+            gate_on_summary(Some(warn_slo), "slo.yaml", None, &report(5), &[], &opts).unwrap()
+        };
+        let lenient = run(false);
+        assert_eq!(lenient.verdict, Verdict::Warning, "{}", lenient.rendered);
+        assert_eq!(lenient.decision, Decision::Pass);
+        assert_eq!(run(true).decision, Decision::Fail);
     }
 
     #[test]
@@ -671,7 +719,7 @@ mod tests {
         for text in [None, Some("")] {
             let e = gate_on_summary(text, "slo.yaml", None, &report(0), &[], &opts).unwrap_err();
             assert!(matches!(e, GateError::MissingSlo(_)), "{e}");
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(Exit::from(e.decision()), Exit::Usage);
         }
         let allowed = GateOptions {
             allow_missing_slo: true,
@@ -747,7 +795,7 @@ mod tests {
         .unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, GateError::InformationalOnly { .. }), "{msg}");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(Exit::from(e.decision()), Exit::Usage);
         assert!(
             msg.contains("line 3") && msg.contains("did you mean `pass`"),
             "{msg}"
@@ -774,7 +822,7 @@ mod tests {
         let info = "objectives:\n- sli: no_such_sli\n  key_sli: true\n- sli: vulnerabilities_critical\n  pass:\n  - criteria: [\"<=10\"]\ntotal_score:\n  pass: 90%\n";
         let out = gate_on_summary(Some(info), "slo.yaml", None, &report(0), &[], &opts).unwrap();
         assert_eq!(out.verdict, Verdict::Fail, "{}", out.rendered);
-        assert_eq!(out.exit_code, 1);
+        assert_eq!(out.decision, Decision::Fail);
         assert!(
             out.data.message.contains("no_such_sli"),
             "{}",
