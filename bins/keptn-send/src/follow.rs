@@ -13,7 +13,7 @@ use std::time::Duration;
 use cli_support::{Exit, Failure};
 use keptn_events::client::{KeptnClient, SequenceState, SequenceStatus};
 use keptn_events::evaluation::{EvaluationFinishedData, SloTarget};
-use keptn_events::{CloudEvent, KeptnContext, Phase};
+use keptn_events::{CloudEvent, EventResult, KeptnContext, Phase};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -262,7 +262,7 @@ async fn no_evaluation(
             .is_ok_and(|t| t.task_name().is_some() && t.phase() == Phase::Finished);
         let result = e.data.get("result").and_then(Value::as_str).unwrap_or("");
         let status = e.data.get("status").and_then(Value::as_str).unwrap_or("");
-        is_task_finished && (!matches!(result, "pass" | "warning") || status == "errored")
+        is_task_finished && (!EventResult::from(result).passes() || status == "errored")
     });
     match failed {
         Some(ev) => {
@@ -395,9 +395,10 @@ pub(crate) fn report(v: &Verdict, format: Format, out: &mut dyn Write) -> Result
             d.status
         )));
     }
-    match d.result.as_str() {
-        "pass" | "warning" => Ok(Exit::Ok),
-        "fail" => Ok(Exit::GateFailed),
+    // Keptn's verdict, read as the shipyard controller does (pass and warning pass).
+    match EventResult::from(d.result.as_str()) {
+        r if r.passes() => Ok(Exit::Ok),
+        EventResult::Fail => Ok(Exit::GateFailed),
         other => Err(Failure::external(format!(
             "the evaluation finished with an unknown result `{other}`"
         ))),
