@@ -16,6 +16,7 @@ use cli_support::{Exit, Failure, LogArgs, Redactor};
 use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severity_list};
 use http_policy::{EndpointRules, HttpConfig, Redaction, RetryPolicy, parse_endpoint};
 use jiff::{SignedDuration, Timestamp};
+use keptn_events::WireStr as _;
 use keptn_events::get_sli::GetSliFinishedData;
 use quality_gate::{
     Format, GateError, GateFiles, GateOptions, ResultConvention, context_with_filters,
@@ -536,7 +537,8 @@ async fn run_with(
             exit,
             message: format!(
                 "the evaluation did not run (status {}): {}",
-                outcome.data.status, outcome.data.message
+                outcome.data.status.wire_str(),
+                outcome.data.message
             ),
         })
     }
