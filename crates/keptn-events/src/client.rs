@@ -177,7 +177,7 @@ pub struct StageState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatestEvaluation {
     /// `pass`, `warning` or `fail`; written as `""` when not set.
-    #[serde(default, with = "crate::wire::empty")]
+    #[serde(default, with = "crate::wire::go_zero")]
     pub result: Option<EventResult>,
     /// 0..100.
     #[serde(default)]

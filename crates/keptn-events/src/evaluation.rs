@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::wire::{self, string_enum};
+use crate::wire::{go_zero, string_enum};
 use crate::{EventResult, Status, WireStr as _};
 
 string_enum!(
@@ -75,18 +75,10 @@ pub struct EvaluationTriggeredData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// `status` of the previous task (set by the shipyard controller).
-    #[serde(
-        default,
-        with = "wire::empty",
-        skip_serializing_if = "wire::empty::is_empty"
-    )]
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
     pub status: Option<Status>,
     /// `result` of the previous task.
-    #[serde(
-        default,
-        with = "wire::empty",
-        skip_serializing_if = "wire::empty::is_empty"
-    )]
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
     pub result: Option<EventResult>,
     /// Message (normally blank on `.triggered`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -166,18 +158,10 @@ pub struct EvaluationFinishedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// `succeeded`, `errored` or `aborted`.
-    #[serde(
-        default,
-        with = "wire::empty",
-        skip_serializing_if = "wire::empty::is_empty"
-    )]
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
     pub status: Option<Status>,
     /// `pass`, `warning` or `fail`.
-    #[serde(
-        default,
-        with = "wire::empty",
-        skip_serializing_if = "wire::empty::is_empty"
-    )]
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
     pub result: Option<EventResult>,
     /// Human readable detail (lighthouse's exact texts).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -208,7 +192,7 @@ pub struct EvaluationDetails {
     #[serde(rename = "timeEnd", default)]
     pub time_end: String,
     /// Computed verdict (`pass`, `warning`, `fail`); Go always writes it, `""` when not set.
-    #[serde(default, with = "wire::empty")]
+    #[serde(default, with = "go_zero")]
     pub result: Option<EventResult>,
     /// 0..100, never rounded.
     #[serde(default, serialize_with = "go_f64::serialize")]
@@ -257,7 +241,7 @@ pub struct IndicatorResult {
     #[serde(rename = "keySli", default)]
     pub key_sli: bool,
     /// `pass`, `warning`, `fail` or `info`; Go always writes it, `""` when not set.
-    #[serde(default, with = "wire::empty")]
+    #[serde(default, with = "go_zero")]
     pub status: Option<IndicatorStatus>,
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::wire;
+use crate::wire::go_zero;
 use crate::{EventResult, Status};
 
 pub use crate::evaluation::SliResult;
@@ -94,18 +94,10 @@ pub struct GetSliFinishedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// `succeeded`, `errored`, `aborted`.
-    #[serde(
-        default,
-        with = "wire::empty",
-        skip_serializing_if = "wire::empty::is_empty"
-    )]
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
     pub status: Option<Status>,
     /// `pass`, `warning` (prometheus: some queries failed) or `fail`.
-    #[serde(
-        default,
-        with = "wire::empty",
-        skip_serializing_if = "wire::empty::is_empty"
-    )]
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
     pub result: Option<EventResult>,
     /// Error detail.
     #[serde(default, skip_serializing_if = "String::is_empty")]

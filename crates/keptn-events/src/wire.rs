@@ -1,7 +1,7 @@
 //! How Keptn's Go strings become Rust types.
 //!
 //! Keptn writes its fixed vocabularies (`status`, `result`, an indicator's `status`) as plain
-//! Go strings. Here each is an enum made by [`string_enum!`](crate::wire::string_enum): the
+//! Go strings. Here each is an enum made by `string_enum!`: the
 //! known values as variants, anything else kept as `Other(String)`.
 //!
 //! Go's zero value for a string is `""`, and its JSON encoder either omits it (`omitempty`)
@@ -106,8 +106,8 @@ impl<T: AsRef<str>> WireStr for Option<T> {
 }
 
 /// Serde for an `Option<T>` string enum: `""` reads as `None`, `None` writes `""`. Combine
-/// with `skip_serializing_if = "wire::empty::is_empty"` for Go's `omitempty` fields.
-pub(crate) mod empty {
+/// with `skip_serializing_if = "go_zero::is_zero"` for Go's `omitempty` fields.
+pub(crate) mod go_zero {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use super::WireStr;
@@ -127,7 +127,7 @@ pub(crate) mod empty {
     }
 
     /// Whether Go's `omitempty` would leave the field out.
-    pub(crate) fn is_empty<T: AsRef<str>>(v: &Option<T>) -> bool {
+    pub(crate) fn is_zero<T: AsRef<str>>(v: &Option<T>) -> bool {
         v.wire_str().is_empty()
     }
 }
