@@ -17,7 +17,9 @@ use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severit
 use http_policy::{HttpConfig, Redaction, RetryPolicy};
 use keptn_events::get_sli::GetSliFinishedData;
 use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
-use quality_gate::{Format, GateError, GateFiles, GateOptions, evaluate_and_render, load_sli, load_slo};
+use quality_gate::{
+    Format, GateError, GateFiles, GateOptions, evaluate_and_render, load_sli, load_slo,
+};
 use report_formats::{InputFormat, ReadOptions, read_report};
 use secrecy::SecretString;
 use sli_provider::report::{BaselineDiff, ReportSli};
@@ -98,7 +100,12 @@ pub struct Cli {
 
     /// Severities that count (comma list of CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN; default: env
     /// TRIVY_SECURITY, then TRIVY_SEVERITY, then all); vulnerabilities_total sums these.
-    #[arg(long, value_name = "LIST", requires = "report", conflicts_with = "provider")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        requires = "report",
+        conflicts_with = "provider"
+    )]
     pub severity: Option<String>,
 
     /// Count distinct (VulnerabilityID, PkgName, InstalledVersion) only.
@@ -110,12 +117,22 @@ pub struct Cli {
     pub fixable_only: bool,
 
     /// .trivyignore or .trivyignore.yaml rules (expired rules do not apply).
-    #[arg(long, value_name = "FILE", requires = "report", conflicts_with = "provider")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "report",
+        conflicts_with = "provider"
+    )]
     pub ignore_file: Option<PathBuf>,
 
     /// Baseline report (any supported scanner): adds new_vulnerabilities_<severity> and
     /// fixed_vulnerabilities_<severity>; findings match by vulnerability id and package name.
-    #[arg(long, value_name = "REPORT", requires = "report", conflicts_with = "provider")]
+    #[arg(
+        long,
+        value_name = "REPORT",
+        requires = "report",
+        conflicts_with = "provider"
+    )]
     pub baseline: Option<PathBuf>,
 
     /// --prometheus-url (shared with trivy-scan).

@@ -134,7 +134,10 @@ impl Provider {
     /// external one (exit 3) when the HTTP client cannot be built.
     pub fn build(self, b: Backend<'_>) -> Result<AnyProvider, Failure> {
         let redaction = b.http.redaction.clone();
-        let client = b.http.client().map_err(|e| Failure::external(e.to_string()))?;
+        let client = b
+            .http
+            .client()
+            .map_err(|e| Failure::external(e.to_string()))?;
         match self {
             Self::Prometheus => {
                 let raw = b.prometheus_url.ok_or_else(|| {
@@ -216,9 +219,13 @@ mod tests {
             .window()
             .unwrap();
         assert_eq!(w.start.to_string(), "2026-11-22T06:55:00Z");
-        let e = args(Some("2026-11-22T07:05:00Z"), Some("2026-11-22T07:00:00Z"), None)
-            .window()
-            .unwrap_err();
+        let e = args(
+            Some("2026-11-22T07:05:00Z"),
+            Some("2026-11-22T07:00:00Z"),
+            None,
+        )
+        .window()
+        .unwrap_err();
         assert!(e.message.contains("empty"), "{}", e.message);
         let e = args(None, Some("yesterday"), None).window().unwrap_err();
         assert!(e.message.starts_with("--to `yesterday`"), "{}", e.message);
@@ -253,14 +260,20 @@ mod tests {
             .unwrap();
         assert!(matches!(p, AnyProvider::Prometheus(_)));
         let e = Provider::Dynatrace.build(backend()).unwrap_err();
-        assert_eq!(e.message, "--provider dynatrace needs --dynatrace-url (or X)");
+        assert_eq!(
+            e.message,
+            "--provider dynatrace needs --dynatrace-url (or X)"
+        );
         let e = Provider::Dynatrace
             .build(Backend {
                 dynatrace_url: Some("https://abc.live.dynatrace.com".to_owned()),
                 ..backend()
             })
             .unwrap_err();
-        assert_eq!(e.message, "--provider dynatrace needs --dynatrace-token (or Y)");
+        assert_eq!(
+            e.message,
+            "--provider dynatrace needs --dynatrace-token (or Y)"
+        );
         let e = Provider::Dynatrace
             .build(Backend {
                 dynatrace_url: Some("http://tenant.example.invalid".to_owned()),

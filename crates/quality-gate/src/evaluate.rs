@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use keptn_events::evaluation::{EvaluationFinishedData, SliResult};
 use keptn_events::get_sli::GetSliFinishedData;
 use sli_provider::report::ReportSli;
-use sli_provider::{
-    Indicator, ProviderError, QueryContext, ResultConvention, SliProvider, Window,
-};
+use sli_provider::{Indicator, ProviderError, QueryContext, ResultConvention, SliProvider, Window};
 use slo_eval::{EvalOptions, Slo, evaluate, missing_slo_result, parse_sli, parse_slo};
 
 use crate::{Decision, Format, GateError, Verdict, render};

@@ -16,8 +16,8 @@ pub use evaluate::{
     gate_on_loaded, gate_on_provider, gate_on_summary, indicator_names, load_history, load_sli,
     load_slo,
 };
-/// How a source reports partial failure; declared by each provider ([`sli_provider::Reading`]).
-pub use sli_provider::ResultConvention;
 pub use files::{GateFiles, gate_report_files, read_history, read_optional, record, record_to};
 pub use render::{Format, render};
+/// How a source reports partial failure; declared by each provider ([`sli_provider::Reading`]).
+pub use sli_provider::ResultConvention;
 pub use verdict::{Decision, Verdict};

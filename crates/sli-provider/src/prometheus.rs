@@ -17,9 +17,9 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use url::Url;
 
+use crate::ProviderError;
 use crate::provider::{Keys, Outcome, Reading, ResultConvention, SliProvider, SliQuery};
 use crate::query::substitute_prometheus;
-use crate::ProviderError;
 
 /// A Prometheus HTTP API endpoint to read SLIs from.
 #[derive(Debug, Clone)]

@@ -118,7 +118,11 @@ pub async fn fetch<P: SliProvider + ?Sized>(
     context: &QueryContext,
 ) -> Result<Vec<Indicator>, ProviderError> {
     let reading = provider.reading();
-    tracing::debug!(source = reading.source, value = reading.value, "asking for SLIs");
+    tracing::debug!(
+        source = reading.source,
+        value = reading.value,
+        "asking for SLIs"
+    );
     provider.check_window(window);
     let mut done: BTreeMap<&str, Outcome> = BTreeMap::new();
     let mut out = Vec::with_capacity(names.len());

@@ -27,8 +27,8 @@ use std::future::Future;
 use crate::provider::{
     Keys, Outcome, Reading, ResultConvention, SliProvider, SliQuery, fetch_in_memory,
 };
-use crate::{Indicator, ProviderError, QueryContext, Window};
 use crate::query::{parse_dynatrace_query, selector_metric_key};
+use crate::{Indicator, ProviderError, QueryContext, Window};
 
 /// New and fixed findings compared with a baseline report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
