@@ -12,7 +12,7 @@ head="$(sed "/^${marker//\//\\/}\$/q" "$doc")"
   printf '%s\n' "$head"
   for b in trivy-scan slo-gate keptn-send; do
     printf '\n## `%s --help`\n\n```text\n' "$b"
-    COLUMNS=100 "./target/debug/$b" --help
+    COLUMNS=100 "${CARGO_TARGET_DIR:-./target}/debug/$b" --help
     printf '```\n'
   done
 } > "$doc.new"
