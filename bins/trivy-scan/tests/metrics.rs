@@ -512,6 +512,41 @@ fn inline_gate_provider_is_checked_before_the_scan() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--sli"), "{}", stderr(&out));
+    // A bad window is refused up front too.
+    let out = trivy_scan()
+        .arg("--slo")
+        .arg(&slo)
+        .args(["--to", "yesterday"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--to `yesterday`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn inline_gate_on_the_scan_records_a_given_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (slo, _) = gate_files(dir.path(), "");
+    let out = trivy_scan()
+        .args(["--format", "json", "--slo"])
+        .arg(&slo)
+        .args(["--to", "2026-11-22T07:05:00Z", "--timeframe", "10m"])
+        .output()
+        .unwrap();
+    // Without --provider the scan answers: `critical` is not a report SLI (a failed
+    // objective), `vulnerabilities_high` is 9.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let g = gate_json(&out);
+    assert_eq!(g["evaluation"]["timeStart"], "2026-11-22T06:55:00.000Z");
+    assert_eq!(
+        g["evaluation"]["indicatorResults"][1]["value"]["value"].as_f64(),
+        Some(9.0)
+    );
 }
 
 #[test]
