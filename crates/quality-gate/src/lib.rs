@@ -14,5 +14,7 @@ pub use evaluate::{
     load_sli, load_slo,
 };
 pub use files::{GateFiles, gate_report_files, read_history, read_optional, record, record_to};
-pub use render::{Format, render};
+/// The output formats, the binaries' one `--format` enum.
+pub use cli_support::Format;
+pub use render::render;
 pub use verdict::{Decision, Verdict};
