@@ -179,6 +179,9 @@ mod tests {
     #[test]
     fn every_env_var_clap_reads_is_listed_in_env_vars() {
         use clap::CommandFactory;
-        assert_eq!(cli_support::env::unlisted(&Cli::command()), Vec::<String>::new());
+        assert_eq!(
+            cli_support::env::unlisted(&Cli::command()),
+            Vec::<String>::new()
+        );
     }
 }

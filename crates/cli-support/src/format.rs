@@ -143,7 +143,10 @@ mod tests {
         assert_eq!(parse("json").unwrap(), Format::Json);
         assert_eq!(Subset::try_parse_from(["x"]).unwrap().format, Format::Text);
         assert!(parse("markdown").is_err());
-        assert!(parse("JSON").is_err(), "clap's values are case-sensitive, as before");
+        assert!(
+            parse("JSON").is_err(),
+            "clap's values are case-sensitive, as before"
+        );
     }
 
     #[test]
@@ -153,7 +156,11 @@ mod tests {
             let ours = Subset::try_parse_from(["x", "--format", bad]).unwrap_err();
             let theirs = Derived::try_parse_from(["x", "--format", bad]).unwrap_err();
             assert_eq!(ours.kind(), theirs.kind(), "{bad}");
-            assert_eq!(ours.render().to_string(), theirs.render().to_string(), "{bad}");
+            assert_eq!(
+                ours.render().to_string(),
+                theirs.render().to_string(),
+                "{bad}"
+            );
         }
         let help = |mut c: clap::Command| c.render_long_help().to_string();
         assert_eq!(help(Subset::command()), help(Derived::command()));

@@ -132,7 +132,11 @@ mod tests {
         assert_eq!(all.len(), ALL.len() + trivy::ALL.len());
         all.sort_unstable();
         all.dedup();
-        assert_eq!(all.len(), ALL.len() + trivy::ALL.len(), "a name is listed twice");
+        assert_eq!(
+            all.len(),
+            ALL.len() + trivy::ALL.len(),
+            "a name is listed twice"
+        );
         assert!(ALL.iter().zip(NAMES).all(|(v, n)| v.name == *n));
     }
 
