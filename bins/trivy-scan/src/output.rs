@@ -3,11 +3,11 @@
 
 use std::io::Write;
 
-use cli_support::{Exit, Failure, Redactor};
+use cli_support::{Exit, Failure, Format, Redactor};
 use metrics_sink::{ImageRef, SinkOutcome, Snapshot};
 use serde_json::{Value, json};
 
-use crate::cli::{Format, Plan};
+use crate::cli::Plan;
 use crate::scan::Scanned;
 
 /// The seed's warning when no metrics backend is configured (kept word for word).
@@ -220,17 +220,14 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
 /// The inline gate (`--slo`): evaluates the SLO on this scan with slo-gate's semantics and
 /// exit codes (the same `quality_gate` code runs behind `slo-gate --report`).
 pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
-    use quality_gate::{Format as GateFormat, GateOptions, gate_on_loaded};
+    use quality_gate::{GateOptions, gate_on_loaded};
     use sli_provider::report::ReportSli;
 
     let Some(files) = &plan.gate else {
         return Ok(None);
     };
     let opts = GateOptions {
-        format: match plan.format {
-            Format::Text => GateFormat::Text,
-            Format::Json => GateFormat::Json,
-        },
+        format: plan.format,
         fail_on_warning: plan.fail_on_warning,
         allow_missing_slo: plan.allow_missing_slo,
         allow_informational_only: plan.allow_informational_only,

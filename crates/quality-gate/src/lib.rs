@@ -7,6 +7,8 @@ mod files;
 mod render;
 mod verdict;
 
+/// The output formats, the binaries' one `--format` enum.
+pub use cli_support::Format;
 pub use error::GateError;
 pub use evaluate::{
     GateOptions, GateOutcome, ResultConvention, context_with_filters, evaluate_and_render,
@@ -14,5 +16,5 @@ pub use evaluate::{
     load_sli, load_slo,
 };
 pub use files::{GateFiles, gate_report_files, read_history, read_optional, record, record_to};
-pub use render::{Format, render};
+pub use render::render;
 pub use verdict::{Decision, Verdict};
