@@ -10,9 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use cli_support::files::limits;
-use cli_support::{Exit, Failure, LogArgs, Redactor};
+use cli_support::{Exit, Failure, LogArgs, Redactor, env};
 use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severity_list};
 use http_policy::{HttpConfig, Redaction, RetryPolicy};
 use keptn_events::get_sli::GetSliFinishedData;
@@ -27,29 +27,19 @@ use sli_provider::{AnyProvider, QueryContext};
 
 pub use quality_gate::cli::Provider;
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Table of objectives, then verdict, score and message.
-    Text,
-    /// Exactly the `data` of `sh.keptn.event.evaluation.finished`.
-    Json,
-    /// For CI job summaries and PR comments.
-    Markdown,
-    /// JUnit XML, one testcase per objective.
-    Junit,
-}
-
-impl From<OutputFormat> for Format {
-    fn from(f: OutputFormat) -> Self {
-        match f {
-            OutputFormat::Text => Self::Text,
-            OutputFormat::Json => Self::Json,
-            OutputFormat::Markdown => Self::Markdown,
-            OutputFormat::Junit => Self::Junit,
-        }
-    }
-}
+/// The formats slo-gate writes (all of them), with their `--help` lines.
+const FORMATS: &[(Format, &str)] = &[
+    (
+        Format::Text,
+        "Table of objectives, then verdict, score and message",
+    ),
+    (
+        Format::Json,
+        "Exactly the `data` of `sh.keptn.event.evaluation.finished`",
+    ),
+    (Format::Markdown, "For CI job summaries and PR comments"),
+    (Format::Junit, "JUnit XML, one testcase per objective"),
+];
 
 /// Evaluate a Keptn slo.yaml quality gate locally, with lighthouse's exact semantics.
 ///
@@ -140,14 +130,14 @@ pub struct Cli {
     pub prometheus: PrometheusArgs,
 
     /// Dynatrace environment URL (env DT_TENANT, then METRICS_ENDPOINT); a bare host gets https.
-    #[arg(long, env = "DT_TENANT", value_name = "URL")]
+    #[arg(long, env = env::DT_TENANT, value_name = "URL")]
     pub dynatrace_url: Option<String>,
 
     /// Dynatrace API token with metrics.read (env DT_API_TOKEN, then METRICS_API_TOKEN). A
     /// value starting with `-` is taken as the token.
     #[arg(
         long,
-        env = "DT_API_TOKEN",
+        env = env::DT_API_TOKEN,
         hide_env_values = true,
         allow_hyphen_values = true,
         value_name = "TOKEN"
@@ -203,8 +193,8 @@ pub struct Cli {
     pub record: Option<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value_t = Format::Text)]
+    pub format: Format,
 
     /// A warning fails the gate (exit 1).
     #[arg(long)]
@@ -296,7 +286,7 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
     // Like trivy-scan: the flag, else the seed's TRIVY_SECURITY, else TRIVY_SEVERITY. Read
     // here rather than through clap so that a scanner environment does not trip `requires`.
     let from_env = || {
-        ["TRIVY_SECURITY", "TRIVY_SEVERITY"]
+        [env::TRIVY_SECURITY, env::TRIVY_SEVERITY]
             .into_iter()
             .find_map(|v| {
                 std::env::var(v)
@@ -373,13 +363,13 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
         .secret_opt(token.as_ref())
         .secret_opt(cli.dynatrace_token.as_ref())
         .secret_opt(
-            env_var("METRICS_API_TOKEN")
+            env_var(env::METRICS_API_TOKEN)
                 .map(SecretString::from)
                 .as_ref(),
         )
         .url_opt(cli.prometheus.prometheus_url.as_deref())
         .url_opt(cli.dynatrace_url.as_deref())
-        .url_opt(env_var("METRICS_ENDPOINT").as_deref())
+        .url_opt(env_var(env::METRICS_ENDPOINT).as_deref())
         .build();
     cli.log.init(&redactor);
     let mut out = redactor.writer(out);
@@ -394,7 +384,7 @@ fn dynatrace_token(cli: &Cli) -> Result<Option<SecretString>, Failure> {
     if cli.choice.provider != Some(Provider::Dynatrace) {
         return Ok(None);
     }
-    let env_token = std::env::var("METRICS_API_TOKEN")
+    let env_token = std::env::var(env::METRICS_API_TOKEN)
         .ok()
         .filter(|s| !s.trim().is_empty())
         .map(SecretString::from);
@@ -421,7 +411,7 @@ async fn run_with(
 ) -> Result<Exit, Failure> {
     let ctx = context(cli)?;
     let mut opts = GateOptions {
-        format: cli.format.into(),
+        format: cli.format,
         fail_on_warning: cli.fail_on_warning,
         allow_missing_slo: cli.allow_missing_slo,
         allow_informational_only: cli.allow_informational_only,
@@ -529,7 +519,7 @@ fn provider(
     kind.build(Backend {
         prometheus_url: cli.prometheus.prometheus_url.as_deref(),
         dynatrace_url: cli.dynatrace_url.clone().or_else(|| {
-            std::env::var("METRICS_ENDPOINT")
+            std::env::var(env::METRICS_ENDPOINT)
                 .ok()
                 .filter(|s| !s.trim().is_empty())
         }),
@@ -610,6 +600,12 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn every_env_var_clap_reads_is_listed_in_env_vars() {
+        use clap::CommandFactory;
+        assert_eq!(env::unlisted(&Cli::command()), Vec::<String>::new());
     }
 
     #[test]

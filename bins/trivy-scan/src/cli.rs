@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use cli_support::files::limits;
-use cli_support::{Failure, LogArgs, Redactor, env, parse_duration, validate_reference};
+use cli_support::{Failure, Format, LogArgs, Redactor, env, parse_duration, validate_reference};
 use findings::{CountOptions, IgnoreRules, Severity, parse_severity_list};
 use http_policy::{EndpointRules, Redaction, RetryPolicy};
 use metrics_sink::{FanOut, SharedBuffer};
@@ -109,7 +109,7 @@ pub struct Cli {
     pub ignore_file: Option<PathBuf>,
 
     /// Output on stdout: the seed's text lines, or one JSON object.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value_t = Format::Text)]
     pub format: Format,
 
     /// Evaluate this Keptn slo.yaml on the scan's counts (exit 1 when the gate fails).
@@ -153,14 +153,17 @@ pub struct Cli {
     pub log: LogArgs,
 }
 
-/// What goes to stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// The seed's lines: `Checking 1 security levels: ['CRITICAL']`, `Finished. Total Vulnerability Count: 8`.
-    Text,
-    /// One JSON object: image, severities, counts (all five), total, trivy version, metrics, gate.
-    Json,
-}
+/// What goes to stdout: the formats trivy-scan writes, with their `--help` lines.
+const FORMATS: &[(Format, &str)] = &[
+    (
+        Format::Text,
+        "The seed's lines: `Checking 1 security levels: ['CRITICAL']`, `Finished. Total Vulnerability Count: 8`",
+    ),
+    (
+        Format::Json,
+        "One JSON object: image, severities, counts (all five), total, trivy version, metrics, gate",
+    ),
+];
 
 /// Where the findings come from.
 #[derive(Debug)]
@@ -208,18 +211,22 @@ pub(crate) struct Secrets {
 const URL_VARS: [&str; 4] = [
     env::METRICS_ENDPOINT,
     env::PUSHGATEWAY_URL,
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    env::OTEL_EXPORTER_OTLP_ENDPOINT,
+    env::OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
 ];
 
 /// Secrets trivy reads from its environment (registry password, server token): trivy may
 /// repeat them in the stderr we show.
-const TRIVY_SECRET_VARS: [&str; 3] = ["TRIVY_PASSWORD", "TRIVY_TOKEN", "TRIVY_REGISTRY_TOKEN"];
+const TRIVY_SECRET_VARS: [&str; 3] = [
+    env::trivy::TRIVY_PASSWORD,
+    env::trivy::TRIVY_TOKEN,
+    env::trivy::TRIVY_REGISTRY_TOKEN,
+];
 
 /// Environment variables holding `k=v,k2=v2` header lists (tokens).
 const HEADER_VARS: [&str; 2] = [
-    "OTEL_EXPORTER_OTLP_HEADERS",
-    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    env::OTEL_EXPORTER_OTLP_HEADERS,
+    env::OTEL_EXPORTER_OTLP_METRICS_HEADERS,
 ];
 
 /// The inline gate's files, parsed.
@@ -493,9 +500,11 @@ impl Cli {
             Some(buf) => Box::new(buf.clone()),
             None => Box::new(std::io::stdout()),
         };
-        let stdout_format = match self.format {
-            Format::Text => metrics_sink::StdoutFormat::Text,
-            Format::Json => metrics_sink::StdoutFormat::JsonLines,
+        // `--format` accepts text and json only; the metric lines follow it.
+        let stdout_format = if self.format == Format::Json {
+            metrics_sink::StdoutFormat::JsonLines
+        } else {
+            metrics_sink::StdoutFormat::Text
         };
         let (fanout, _auto_dynatrace) = self
             .sinks
@@ -513,4 +522,15 @@ impl Cli {
 
 fn parse_input_format(raw: &str) -> Result<InputFormat, String> {
     raw.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_env_var_clap_reads_is_listed_in_env_vars() {
+        use clap::CommandFactory;
+        assert_eq!(env::unlisted(&Cli::command()), Vec::<String>::new());
+    }
 }

@@ -3,11 +3,11 @@
 
 use std::io::Write;
 
-use cli_support::{Exit, Failure, Redactor};
+use cli_support::{Exit, Failure, Format, Redactor};
 use metrics_sink::{ImageRef, SinkOutcome, Snapshot};
 use serde_json::{Value, json};
 
-use crate::cli::{Format, Plan};
+use crate::cli::Plan;
 use crate::scan::Scanned;
 
 /// The seed's warning when no metrics backend is configured (kept word for word).
@@ -221,17 +221,14 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
 /// this scan's counts (the same `quality_gate` code runs behind `slo-gate --report`) or, with
 /// `--provider`, on the backend's answers (as `slo-gate --provider`).
 pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
-    use quality_gate::{Format as GateFormat, GateOptions, gate_on_loaded, gate_on_provider};
+    use quality_gate::{GateOptions, gate_on_loaded, gate_on_provider};
     use sli_provider::report::ReportSli;
 
     let Some(files) = &plan.gate else {
         return Ok(None);
     };
     let mut opts = GateOptions {
-        format: match plan.format {
-            Format::Text => GateFormat::Text,
-            Format::Json => GateFormat::Json,
-        },
+        format: plan.format,
         fail_on_warning: plan.fail_on_warning,
         allow_missing_slo: plan.allow_missing_slo,
         allow_informational_only: plan.allow_informational_only,

@@ -38,7 +38,7 @@ pub struct ProviderArg {
 #[group(skip)]
 pub struct PrometheusArgs {
     /// Prometheus base URL.
-    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    #[arg(long, env = cli_support::env::PROMETHEUS_URL, value_name = "URL")]
     pub prometheus_url: Option<String>,
 }
 

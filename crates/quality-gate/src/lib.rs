@@ -10,6 +10,8 @@ mod verdict;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+/// The output formats, the binaries' one `--format` enum.
+pub use cli_support::Format;
 pub use error::GateError;
 pub use evaluate::{
     GateOptions, GateOutcome, context_with_filters, evaluate_and_render, finished_from_indicators,
@@ -17,7 +19,7 @@ pub use evaluate::{
     load_slo,
 };
 pub use files::{GateFiles, gate_report_files, read_history, read_optional, record, record_to};
-pub use render::{Format, render};
+pub use render::render;
 /// How a source reports partial failure; declared by each provider ([`sli_provider::Reading`]).
 pub use sli_provider::ResultConvention;
 pub use verdict::{Decision, Verdict};
