@@ -8,10 +8,12 @@ use clap::Parser;
 use cli_support::files::limits;
 use cli_support::{Failure, Format, LogArgs, Redactor, env, parse_duration, validate_reference};
 use findings::{CountOptions, IgnoreRules, Severity, parse_severity_list};
-use http_policy::{EndpointRules, Redaction};
+use http_policy::{EndpointRules, Redaction, RetryPolicy};
 use metrics_sink::{FanOut, SharedBuffer};
+use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
 use report_formats::{InputFormat, ReadOptions};
 use secrecy::SecretString;
+use sli_provider::AnyProvider;
 use trivy_report::runner::{ScanTarget, TrivyCommand};
 
 use crate::sinks::SinkArgs;
@@ -132,6 +134,18 @@ pub struct Cli {
     #[arg(long, requires = "slo")]
     pub allow_informational_only: bool,
 
+    // The gate's provider flags, shared with slo-gate (quality_gate::cli). Without
+    // --provider the gate reads the scan's own counts; --provider dynatrace queries the
+    // environment of --dynatrace-url with the Dynatrace token of the metrics flags.
+    #[command(flatten)]
+    pub choice: ProviderArg,
+
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+
+    #[command(flatten)]
+    pub window: WindowArgs,
+
     #[command(flatten)]
     pub sinks: SinkArgs,
 
@@ -177,6 +191,11 @@ pub(crate) struct Plan {
     pub(crate) fail_on_warning: bool,
     pub(crate) allow_missing_slo: bool,
     pub(crate) allow_informational_only: bool,
+    /// The gate's backend (`--provider`); `None`: the scan's own counts.
+    pub(crate) provider: Option<AnyProvider>,
+    /// The gate's window flags, checked up front and resolved when the gate runs (after the
+    /// scan and the metrics push, so that "now" is then).
+    pub(crate) window: WindowArgs,
     /// Removes every secret of this run from what is printed.
     pub(crate) redactor: Redactor,
 }
@@ -244,6 +263,7 @@ impl Cli {
             .url_opt(self.sinks.dynatrace_url.as_deref())
             .url_opt(self.sinks.pushgateway_url.as_deref())
             .url_opt(self.sinks.otlp_endpoint.as_deref())
+            .url_opt(self.prometheus.prometheus_url.as_deref())
             .url_opt(self.server.as_deref());
         for var in std::iter::once(env::METRICS_API_TOKEN).chain(TRIVY_SECRET_VARS) {
             if let Some(t) = env(var) {
@@ -282,8 +302,12 @@ impl Cli {
             let r = secrets.redactor.clone();
             Redaction::new(move |t| r.redact(t))
         };
-        let sinks = self.sinks_plan(env, secrets.dynatrace_token, &redaction)?;
+        let sinks = self.sinks_plan(env, secrets.dynatrace_token.clone(), &redaction)?;
         let gate = self.gate_files()?;
+        let provider = self.gate_provider(env, secrets.dynatrace_token, &redaction)?;
+        if self.window.given() {
+            self.window.window()?;
+        }
         Ok(Plan {
             image,
             source,
@@ -302,6 +326,8 @@ impl Cli {
             fail_on_warning: self.fail_on_warning,
             allow_missing_slo: self.allow_missing_slo,
             allow_informational_only: self.allow_informational_only,
+            provider,
+            window: self.window.clone(),
             redactor: secrets.redactor,
         })
     }
@@ -431,6 +457,36 @@ impl Cli {
             None => None,
         };
         Ok(Some(GateFiles { slo, queries }))
+    }
+
+    /// The gate's backend from `--provider`, checked before anything runs (a missing URL or
+    /// token fails in a second, not after the scan).
+    fn gate_provider(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        dynatrace_token: Option<SecretString>,
+        redaction: &Redaction,
+    ) -> Result<Option<AnyProvider>, Failure> {
+        let Some(kind) = self.choice.provider else {
+            return Ok(None);
+        };
+        let dynatrace_url = self
+            .sinks
+            .dynatrace_url
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| env(env::METRICS_ENDPOINT).filter(|s| !s.trim().is_empty()));
+        kind.build(Backend {
+            prometheus_url: self.prometheus.prometheus_url.as_deref(),
+            dynatrace_url,
+            dynatrace_token,
+            dynatrace_url_source: "--dynatrace-url (or METRICS_ENDPOINT)",
+            dynatrace_token_source: "--dynatrace-token, --dynatrace-token-file or METRICS_API_TOKEN",
+            allow_insecure_http: self.sinks.allow_insecure_http,
+            http: self.sinks.http_config(redaction),
+            retry: RetryPolicy::with_retries(self.sinks.retries),
+        })
+        .map(Some)
     }
 
     fn sinks_plan(

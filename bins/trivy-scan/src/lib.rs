@@ -40,7 +40,7 @@ async fn run_with(
     out.counted(&plan, &scanned);
     let metrics_failed = out.publish(&plan, &scanned).await;
     out.finished(&plan, &scanned);
-    let gate = output::gate(&plan, &scanned)?;
+    let gate = output::gate(&plan, &scanned).await?;
     out.gate(gate.as_ref());
     out.flush()?;
     if metrics_failed && plan.sinks.metrics_required {

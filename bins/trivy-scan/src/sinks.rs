@@ -145,6 +145,17 @@ fn non_empty(v: Option<String>) -> Option<String> {
 }
 
 impl SinkArgs {
+    /// The HTTP settings of every request to a metrics backend: the pushes, and the gate's
+    /// `--provider` queries.
+    pub(crate) fn http_config(&self, redaction: &Redaction) -> HttpConfig {
+        HttpConfig {
+            connect_timeout: self.metrics_connect_timeout,
+            timeout: self.metrics_timeout,
+            user_agent: concat!("vulngate-trivy-scan/", env!("CARGO_PKG_VERSION")).to_owned(),
+            redaction: redaction.clone(),
+        }
+    }
+
     /// Builds the sinks. `env` looks up environment variables (the OTEL_* ones, and the seed's
     /// variables when the flags were not filled from them); `dt_token` is
     /// [`SinkArgs::dynatrace_token`]'s answer; every server text passes through `redaction`;
@@ -163,12 +174,7 @@ impl SinkArgs {
         stdout_format: StdoutFormat,
     ) -> Result<(FanOut, bool), String> {
         let named = |k: SinkKind| self.sink.contains(&k);
-        let http = HttpConfig {
-            connect_timeout: self.metrics_connect_timeout,
-            timeout: self.metrics_timeout,
-            user_agent: concat!("vulngate-trivy-scan/", env!("CARGO_PKG_VERSION")).to_owned(),
-            redaction: redaction.clone(),
-        };
+        let http = self.http_config(redaction);
         let retry = RetryPolicy::with_retries(self.retries);
         let mut fanout = FanOut::with_redaction(redaction.clone());
 

@@ -46,9 +46,9 @@ env_vars! {
     TRIVY_BIN, read by "trivy-scan":
         "the trivy executable (`--trivy-bin`)";
     METRICS_ENDPOINT, read by "trivy-scan (also slo-gate as a Dynatrace fallback)":
-        "Dynatrace environment URL or bare host; with `METRICS_API_TOKEN` set, enables the Dynatrace sink (seed)";
+        "Dynatrace environment URL or bare host; with `METRICS_API_TOKEN` set, enables the Dynatrace sink (seed); trivy-scan's `--provider dynatrace` queries it";
     METRICS_API_TOKEN, read by "trivy-scan (also slo-gate as a fallback)":
-        "Dynatrace API token (`metrics.ingest`; `metrics.read` for slo-gate) (seed)";
+        "Dynatrace API token (`metrics.ingest`; `metrics.read` for slo-gate and trivy-scan's `--provider dynatrace`) (seed)";
     PUSHGATEWAY_URL, read by "trivy-scan":
         "Pushgateway base URL (`--pushgateway-url`)";
     OTEL_EXPORTER_OTLP_ENDPOINT, read by "trivy-scan":
@@ -67,7 +67,7 @@ env_vars! {
         "extra resource attributes, `k=v,...`";
     OTEL_SERVICE_NAME, read by "trivy-scan":
         "`service.name` resource attribute (default `vulngate`)";
-    PROMETHEUS_URL, read by "slo-gate":
+    PROMETHEUS_URL, read by "slo-gate, trivy-scan":
         "Prometheus base URL for `--provider prometheus`";
     DT_TENANT, read by "slo-gate":
         "Dynatrace environment URL for `--provider dynatrace` (then `METRICS_ENDPOINT`)";
