@@ -4,19 +4,21 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use cli_support::LogArgs;
+use clap::Parser;
+use cli_support::{Format, LogArgs, env};
 use secrecy::SecretString;
 
-/// Output format.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Lines for people: the keptnContext, then (with --wait) the verdict.
-    #[default]
-    Text,
-    /// JSON: `{"keptnContext": …}`, or with --wait the evaluation.finished event's `data`.
-    Json,
-}
+/// The formats keptn-send writes, with their `--help` lines.
+const FORMATS: &[(Format, &str)] = &[
+    (
+        Format::Text,
+        "Lines for people: the keptnContext, then (with --wait) the verdict",
+    ),
+    (
+        Format::Json,
+        "JSON: `{\"keptnContext\": …}`, or with --wait the evaluation.finished event's `data`",
+    ),
+];
 
 fn parse_secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(s.to_owned()))
@@ -34,11 +36,11 @@ fn parse_secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
 #[command(name = "keptn-send", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
     /// Keptn API base URL, the gateway prefix (`http(s)://<host>/api`). A bare host gets https.
-    #[arg(long, env = "KEPTN_API_URL", value_name = "URL")]
+    #[arg(long, env = env::KEPTN_API_URL, value_name = "URL")]
     pub api_url: Option<String>,
     /// Keptn API token (sent as x-token). Prefer the env var or --api-token-file. A value
     /// starting with `-` is taken as the token.
-    #[arg(long, env = "KEPTN_API_TOKEN", hide_env_values = true, allow_hyphen_values = true, value_parser = parse_secret, value_name = "TOKEN")]
+    #[arg(long, env = env::KEPTN_API_TOKEN, hide_env_values = true, allow_hyphen_values = true, value_parser = parse_secret, value_name = "TOKEN")]
     pub api_token: Option<SecretString>,
     /// File holding the Keptn API token (its first line, trimmed; not with --api-token).
     #[arg(long, value_name = "FILE")]
@@ -104,7 +106,7 @@ pub struct Cli {
           value_parser = clap::value_parser!(u32).range(0..=i64::from(http_policy::MAX_RETRIES)))]
     pub retries: u32,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value_t = Format::Text)]
     pub format: Format,
     /// Allow sending the token over plain http to a non-loopback host.
     #[arg(long)]
@@ -172,5 +174,14 @@ mod tests {
         let dbg = format!("{cli:?}");
         assert!(!dbg.contains("MARKER"), "{dbg}");
         assert!(dbg.contains("api_token"));
+    }
+
+    #[test]
+    fn every_env_var_clap_reads_is_listed_in_env_vars() {
+        use clap::CommandFactory;
+        assert_eq!(
+            cli_support::env::unlisted(&Cli::command()),
+            Vec::<String>::new()
+        );
     }
 }

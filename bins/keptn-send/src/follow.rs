@@ -377,12 +377,14 @@ fn text(v: &EvaluationFinishedData) -> String {
 /// Prints the verdict and maps it to the exit code: pass/warning 0, fail 1, an evaluation
 /// that did not run properly (`status` not `succeeded`) 3.
 pub(crate) fn report(v: &Verdict, format: Format, out: &mut dyn Write) -> Result<Exit, Failure> {
-    match format {
-        Format::Json => write_out(
+    // `--format` accepts text and json only.
+    if format == Format::Json {
+        write_out(
             out,
             &serde_json::to_string_pretty(&v.raw).unwrap_or_else(|_| v.raw.to_string()),
-        )?,
-        Format::Text => write_out(out, &text(&v.parsed))?,
+        )?;
+    } else {
+        write_out(out, &text(&v.parsed))?;
     }
     let d = &v.parsed;
     if !d.succeeded() {

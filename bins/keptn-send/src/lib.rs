@@ -1,5 +1,5 @@
 //! The `keptn-send` binary's logic: build the event, send it, follow the sequence, print the
-//! verdict. `main.rs` only parses flags, starts logging and maps the outcome to an exit code.
+//! verdict. `main.rs` only hands [`run`] to `cli_support::main`.
 
 mod cli;
 mod follow;
@@ -13,7 +13,8 @@ use keptn_events::client::{ClientError, KeptnClient};
 use keptn_events::{CloudEvent, EventType, Phase};
 use serde_json::{Map, Value, json};
 
-pub use cli::{Cli, Format};
+pub use cli::Cli;
+pub use cli_support::Format;
 pub use payload::{apply_label, apply_set, typed_value};
 
 /// Runs one invocation, writing results to `out`. Logging starts here, once the token is
@@ -65,9 +66,11 @@ async fn run_with(
         .map_err(|e| api_failure(&e))?;
     tracing::info!(keptn_context = %ctx, "event accepted");
     if !cli.wait {
-        match cli.format {
-            Format::Text => write_out(out, ctx.as_str())?,
-            Format::Json => write_out(out, &json!({"keptnContext": ctx}).to_string())?,
+        // `--format` accepts text and json only.
+        if cli.format == Format::Json {
+            write_out(out, &json!({"keptnContext": ctx}).to_string())?;
+        } else {
+            write_out(out, ctx.as_str())?;
         }
         return Ok(Exit::Ok);
     }

@@ -10,55 +10,37 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use cli_support::files::limits;
-use cli_support::{Exit, Failure, LogArgs, Redactor};
+use cli_support::{Exit, Failure, LogArgs, Redactor, env};
 use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severity_list};
-use http_policy::{EndpointRules, HttpConfig, Redaction, RetryPolicy, parse_endpoint};
-use jiff::{SignedDuration, Timestamp};
+use http_policy::{HttpConfig, Redaction, RetryPolicy};
 use keptn_events::WireStr as _;
 use keptn_events::get_sli::GetSliFinishedData;
+use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
 use quality_gate::{
-    Format, GateError, GateFiles, GateOptions, ResultConvention, context_with_filters,
-    evaluate_and_render, finished_from_indicators, indicator_names, load_sli, load_slo,
+    Format, GateError, GateFiles, GateOptions, evaluate_and_render, load_sli, load_slo,
 };
 use report_formats::{InputFormat, ReadOptions, read_report};
 use secrecy::SecretString;
 use sli_provider::report::{BaselineDiff, ReportSli};
-use sli_provider::{QueryContext, Window};
+use sli_provider::{AnyProvider, QueryContext};
 
-/// Where SLI values come from when `--provider` is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Provider {
-    /// Prometheus HTTP API: instant query of each sli.yaml PromQL at the end of the window.
-    Prometheus,
-    /// Dynatrace Metrics API v2: each sli.yaml `metricSelector=...` over the window.
-    Dynatrace,
-}
+pub use quality_gate::cli::Provider;
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Table of objectives, then verdict, score and message.
-    Text,
-    /// Exactly the `data` of `sh.keptn.event.evaluation.finished`.
-    Json,
-    /// For CI job summaries and PR comments.
-    Markdown,
-    /// JUnit XML, one testcase per objective.
-    Junit,
-}
-
-impl From<OutputFormat> for Format {
-    fn from(f: OutputFormat) -> Self {
-        match f {
-            OutputFormat::Text => Self::Text,
-            OutputFormat::Json => Self::Json,
-            OutputFormat::Markdown => Self::Markdown,
-            OutputFormat::Junit => Self::Junit,
-        }
-    }
-}
+/// The formats slo-gate writes (all of them), with their `--help` lines.
+const FORMATS: &[(Format, &str)] = &[
+    (
+        Format::Text,
+        "Table of objectives, then verdict, score and message",
+    ),
+    (
+        Format::Json,
+        "Exactly the `data` of `sh.keptn.event.evaluation.finished`",
+    ),
+    (Format::Markdown, "For CI job summaries and PR comments"),
+    (Format::Junit, "JUnit XML, one testcase per objective"),
+];
 
 /// Evaluate a Keptn slo.yaml quality gate locally, with lighthouse's exact semantics.
 ///
@@ -98,9 +80,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["sli", "baseline", "severity", "unique", "fixable_only", "ignore_file"])]
     pub sli_values: Option<PathBuf>,
 
-    /// Query a metrics backend for each objective's SLI (needs --sli).
-    #[arg(long, value_enum, requires = "sli", conflicts_with_all = ["baseline", "severity", "unique", "fixable_only", "ignore_file"])]
-    pub provider: Option<Provider>,
+    /// --provider (shared with trivy-scan).
+    #[command(flatten)]
+    pub choice: ProviderArg,
 
     /// sli.yaml: SLI name -> query (PromQL for prometheus, metricSelector=... for dynatrace
     /// and --report).
@@ -109,39 +91,54 @@ pub struct Cli {
 
     /// Severities that count (comma list of CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN; default: env
     /// TRIVY_SECURITY, then TRIVY_SEVERITY, then all); vulnerabilities_total sums these.
-    #[arg(long, value_name = "LIST", requires = "report")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        requires = "report",
+        conflicts_with = "provider"
+    )]
     pub severity: Option<String>,
 
     /// Count distinct (VulnerabilityID, PkgName, InstalledVersion) only.
-    #[arg(long, requires = "report")]
+    #[arg(long, requires = "report", conflicts_with = "provider")]
     pub unique: bool,
 
     /// Count only findings with a fixed version.
-    #[arg(long, requires = "report")]
+    #[arg(long, requires = "report", conflicts_with = "provider")]
     pub fixable_only: bool,
 
     /// .trivyignore or .trivyignore.yaml rules (expired rules do not apply).
-    #[arg(long, value_name = "FILE", requires = "report")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "report",
+        conflicts_with = "provider"
+    )]
     pub ignore_file: Option<PathBuf>,
 
     /// Baseline report (any supported scanner): adds new_vulnerabilities_<severity> and
     /// fixed_vulnerabilities_<severity>; findings match by vulnerability id and package name.
-    #[arg(long, value_name = "REPORT", requires = "report")]
+    #[arg(
+        long,
+        value_name = "REPORT",
+        requires = "report",
+        conflicts_with = "provider"
+    )]
     pub baseline: Option<PathBuf>,
 
-    /// Prometheus base URL.
-    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
-    pub prometheus_url: Option<String>,
+    /// --prometheus-url (shared with trivy-scan).
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
 
     /// Dynatrace environment URL (env DT_TENANT, then METRICS_ENDPOINT); a bare host gets https.
-    #[arg(long, env = "DT_TENANT", value_name = "URL")]
+    #[arg(long, env = env::DT_TENANT, value_name = "URL")]
     pub dynatrace_url: Option<String>,
 
     /// Dynatrace API token with metrics.read (env DT_API_TOKEN, then METRICS_API_TOKEN). A
     /// value starting with `-` is taken as the token.
     #[arg(
         long,
-        env = "DT_API_TOKEN",
+        env = env::DT_API_TOKEN,
         hide_env_values = true,
         allow_hyphen_values = true,
         value_name = "TOKEN"
@@ -152,17 +149,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with = "dynatrace_token")]
     pub dynatrace_token_file: Option<PathBuf>,
 
-    /// Start of the evaluation window (RFC 3339).
-    #[arg(long, value_name = "TIME", conflicts_with = "timeframe")]
-    pub from: Option<String>,
-
-    /// End of the evaluation window (RFC 3339; default now).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
-
-    /// Length of the window ending at --to (or now), e.g. 5m (default 5m).
-    #[arg(long, value_name = "DURATION")]
-    pub timeframe: Option<String>,
+    /// --from, --to, --timeframe (shared with trivy-scan).
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Allow sending the token over plain http to a non-loopback host.
     #[arg(long)]
@@ -205,8 +194,8 @@ pub struct Cli {
     pub record: Option<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value_t = Format::Text)]
+    pub format: Format,
 
     /// A warning fails the gate (exit 1).
     #[arg(long)]
@@ -241,39 +230,6 @@ fn read_required(path: &Path, what: &str, limit: u64) -> Result<String, Failure>
     };
     cli_support::read_text_limited(path, limit)
         .map_err(|e| Failure::usage(format!("cannot read the {what} {shown}: {e}")))
-}
-
-fn parse_time(raw: &str, flag: &str) -> Result<Timestamp, Failure> {
-    raw.trim().parse::<Timestamp>().map_err(|e| {
-        Failure::usage(format!(
-            "{flag} `{raw}` is not an RFC 3339 time such as 2026-11-22T07:00:00Z: {e}"
-        ))
-    })
-}
-
-/// The evaluation window from --from/--to/--timeframe (default: the 5 minutes ending now).
-fn window(cli: &Cli) -> Result<Window, Failure> {
-    let end = match &cli.to {
-        Some(t) => parse_time(t, "--to")?,
-        None => Timestamp::now(),
-    };
-    let start = match (&cli.from, &cli.timeframe) {
-        (Some(f), _) => parse_time(f, "--from")?,
-        (None, tf) => {
-            let d = cli_support::parse_duration(tf.as_deref().unwrap_or("5m"))
-                .map_err(|e| Failure::usage(format!("--timeframe: {e}")))?;
-            let d = SignedDuration::try_from(d)
-                .map_err(|_| Failure::usage("--timeframe is too long"))?;
-            end.checked_sub(d)
-                .map_err(|_| Failure::usage("--timeframe reaches before the year -9999"))?
-        }
-    };
-    if start >= end {
-        return Err(Failure::usage(format!(
-            "the evaluation window is empty: start {start} is not before end {end}"
-        )));
-    }
-    Ok(Window { start, end })
 }
 
 fn context(cli: &Cli) -> Result<QueryContext, Failure> {
@@ -331,7 +287,7 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
     // Like trivy-scan: the flag, else the seed's TRIVY_SECURITY, else TRIVY_SEVERITY. Read
     // here rather than through clap so that a scanner environment does not trip `requires`.
     let from_env = || {
-        ["TRIVY_SECURITY", "TRIVY_SEVERITY"]
+        [env::TRIVY_SECURITY, env::TRIVY_SEVERITY]
             .into_iter()
             .find_map(|v| {
                 std::env::var(v)
@@ -408,13 +364,13 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
         .secret_opt(token.as_ref())
         .secret_opt(cli.dynatrace_token.as_ref())
         .secret_opt(
-            env_var("METRICS_API_TOKEN")
+            env_var(env::METRICS_API_TOKEN)
                 .map(SecretString::from)
                 .as_ref(),
         )
-        .url_opt(cli.prometheus_url.as_deref())
+        .url_opt(cli.prometheus.prometheus_url.as_deref())
         .url_opt(cli.dynatrace_url.as_deref())
-        .url_opt(env_var("METRICS_ENDPOINT").as_deref())
+        .url_opt(env_var(env::METRICS_ENDPOINT).as_deref())
         .build();
     cli.log.init(&redactor);
     let mut out = redactor.writer(out);
@@ -426,10 +382,10 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
 /// The Dynatrace token, loaded once up front (only with `--provider dynatrace`): the flag or
 /// `DT_API_TOKEN`, else the file, else `METRICS_API_TOKEN`.
 fn dynatrace_token(cli: &Cli) -> Result<Option<SecretString>, Failure> {
-    if cli.provider != Some(Provider::Dynatrace) {
+    if cli.choice.provider != Some(Provider::Dynatrace) {
         return Ok(None);
     }
-    let env_token = std::env::var("METRICS_API_TOKEN")
+    let env_token = std::env::var(env::METRICS_API_TOKEN)
         .ok()
         .filter(|s| !s.trim().is_empty())
         .map(SecretString::from);
@@ -456,7 +412,7 @@ async fn run_with(
 ) -> Result<Exit, Failure> {
     let ctx = context(cli)?;
     let mut opts = GateOptions {
-        format: cli.format.into(),
+        format: cli.format,
         fail_on_warning: cli.fail_on_warning,
         allow_missing_slo: cli.allow_missing_slo,
         allow_informational_only: cli.allow_informational_only,
@@ -472,8 +428,8 @@ async fn run_with(
     let slo_path = cli.slo.display().to_string();
 
     let outcome = if let Some(report) = &cli.report {
-        if cli.from.is_some() || cli.to.is_some() || cli.timeframe.is_some() {
-            opts.window = Some(window(cli)?);
+        if cli.window.given() {
+            opts.window = Some(cli.window.window()?);
         }
         let sli = report_sli(cli, report)?;
         // Same function as `trivy-scan --slo`: reads the files, evaluates, records.
@@ -491,10 +447,11 @@ async fn run_with(
             })?;
             evaluate_and_render(slo.as_ref(), &finished, &history, &opts)
         } else {
-            let provider = cli
+            let kind = cli
+                .choice
                 .provider
                 .ok_or_else(|| Failure::usage("no SLI source given"))?;
-            let win = window(cli)?;
+            let win = cli.window.window()?;
             opts.window = Some(win);
             let slo =
                 load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
@@ -510,14 +467,17 @@ async fn run_with(
                         &sli_path.display().to_string(),
                     )
                     .map_err(|e| gate_failure(&e))?;
-                    let names = indicator_names(&slo);
-                    let qctx = context_with_filters(&slo, &opts.context);
-                    let (indicators, convention) = fetch(
-                        cli, provider, &names, &queries, &win, &qctx, token, redactor,
+                    let provider = provider(cli, kind, token, redactor)?;
+                    quality_gate::gate_on_provider(
+                        Some(&slo),
+                        Some(&queries),
+                        &provider,
+                        &win,
+                        &history,
+                        &opts,
                     )
-                    .await?;
-                    let finished = finished_from_indicators(&indicators, convention, &opts);
-                    evaluate_and_render(Some(&slo), &finished, &history, &opts)
+                    .await
+                    .map_err(|e| quality_gate::cli::backend_failure(&e))?
                 }
             }
         };
@@ -544,84 +504,38 @@ async fn run_with(
     }
 }
 
-#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
-async fn fetch(
+/// The chosen backend provider, from slo-gate's flags (`--timeout`, `--retries`, the
+/// Dynatrace URL with its `DT_TENANT` / `METRICS_ENDPOINT` fallbacks, the token loaded once).
+fn provider(
     cli: &Cli,
-    provider: Provider,
-    names: &[String],
-    queries: &BTreeMap<String, String>,
-    win: &Window,
-    ctx: &QueryContext,
+    kind: Provider,
     token: Option<&SecretString>,
     redactor: &Redactor,
-) -> Result<(Vec<sli_provider::Indicator>, ResultConvention), Failure> {
+) -> Result<AnyProvider, Failure> {
     let timeout = cli_support::parse_duration(&cli.timeout)
         .map_err(|e| Failure::usage(format!("--timeout: {e}")))?;
     let redaction = {
         let r = redactor.clone();
         Redaction::new(move |t| r.redact(t))
     };
-    let cfg = HttpConfig {
-        timeout: timeout.max(Duration::from_millis(1)),
-        redaction: redaction.clone(),
-        ..HttpConfig::default()
-    };
-    let client = cfg.client().map_err(|e| Failure::external(e.to_string()))?;
-    let retry = RetryPolicy::with_retries(cli.retries);
-    let backend = |e: sli_provider::ProviderError| {
-        let hint = if e.is_auth() {
-            " (check the API token and its scopes)"
-        } else {
-            ""
-        };
-        Failure::external(format!("the metrics backend failed: {e}{hint}"))
-    };
-    match provider {
-        Provider::Prometheus => {
-            let raw = cli.prometheus_url.as_deref().ok_or_else(|| {
-                Failure::usage("--provider prometheus needs --prometheus-url (or PROMETHEUS_URL)")
-            })?;
-            // Credentials in the URL's userinfo count as a token (parse_endpoint).
-            let url = parse_endpoint(
-                raw,
-                EndpointRules {
-                    carries_token: false,
-                    allow_insecure_http: cli.allow_insecure_http,
-                },
-            )
-            .map_err(|e| Failure::usage(format!("--prometheus-url: {e}")))?;
-            let mut p = sli_provider::prometheus::PrometheusProvider::new(url, client);
-            p.retry = retry;
-            p.redaction = redaction;
-            let got = p.fetch(names, queries, win, ctx).await.map_err(backend)?;
-            Ok((got, ResultConvention::SomeWarnAllFail))
-        }
-        Provider::Dynatrace => {
-            let raw = cli
-                .dynatrace_url
-                .clone()
-                .or_else(|| std::env::var("METRICS_ENDPOINT").ok().filter(|s| !s.trim().is_empty()))
-                .ok_or_else(|| {
-                    Failure::usage("--provider dynatrace needs --dynatrace-url (or DT_TENANT / METRICS_ENDPOINT)")
-                })?;
-            let url = parse_endpoint(
-                &raw,
-                EndpointRules {
-                    carries_token: true,
-                    allow_insecure_http: cli.allow_insecure_http,
-                },
-            )
-            .map_err(|e| Failure::usage(format!("--dynatrace-url: {e}")))?;
-            let token = token.cloned().ok_or_else(|| {
-                Failure::usage("--provider dynatrace needs --dynatrace-token, --dynatrace-token-file, DT_API_TOKEN or METRICS_API_TOKEN")
-            })?;
-            let mut p = sli_provider::dynatrace::DynatraceProvider::new(url, token, client);
-            p.retry = retry;
-            p.redaction = redaction;
-            let got = p.fetch(names, queries, win, ctx).await.map_err(backend)?;
-            Ok((got, ResultConvention::AnyFailed))
-        }
-    }
+    kind.build(Backend {
+        prometheus_url: cli.prometheus.prometheus_url.as_deref(),
+        dynatrace_url: cli.dynatrace_url.clone().or_else(|| {
+            std::env::var(env::METRICS_ENDPOINT)
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        }),
+        dynatrace_token: token.cloned(),
+        dynatrace_url_source: "--dynatrace-url (or DT_TENANT / METRICS_ENDPOINT)",
+        dynatrace_token_source: "--dynatrace-token, --dynatrace-token-file, DT_API_TOKEN or METRICS_API_TOKEN",
+        allow_insecure_http: cli.allow_insecure_http,
+        http: HttpConfig {
+            timeout: timeout.max(Duration::from_millis(1)),
+            redaction,
+            ..HttpConfig::default()
+        },
+        retry: RetryPolicy::with_retries(cli.retries),
+    })
 }
 
 #[cfg(test)]
@@ -659,7 +573,7 @@ mod tests {
             "10m",
         ])
         .unwrap();
-        let w = window(&cli).unwrap();
+        let w = cli.window.window().unwrap();
         assert_eq!(w.start.to_string(), "2026-11-22T06:55:00Z");
         let cli = Cli::try_parse_from([
             "slo-gate",
@@ -673,7 +587,7 @@ mod tests {
             "2026-11-22T07:00:00Z",
         ])
         .unwrap();
-        assert!(window(&cli).unwrap_err().message.contains("empty"));
+        assert!(cli.window.window().unwrap_err().message.contains("empty"));
         assert!(
             Cli::try_parse_from([
                 "slo-gate",
@@ -688,6 +602,12 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn every_env_var_clap_reads_is_listed_in_env_vars() {
+        use clap::CommandFactory;
+        assert_eq!(env::unlisted(&Cli::command()), Vec::<String>::new());
     }
 
     #[test]

@@ -4,14 +4,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use cli_support::files::limits;
-use cli_support::{Failure, LogArgs, Redactor, env, parse_duration, validate_reference};
+use cli_support::{Failure, Format, LogArgs, Redactor, env, parse_duration, validate_reference};
 use findings::{CountOptions, IgnoreRules, Severity, parse_severity_list};
-use http_policy::{EndpointRules, Redaction};
+use http_policy::{EndpointRules, Redaction, RetryPolicy};
 use metrics_sink::{FanOut, SharedBuffer};
+use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
 use report_formats::{InputFormat, ReadOptions};
 use secrecy::SecretString;
+use sli_provider::AnyProvider;
 use trivy_report::runner::{ScanTarget, TrivyCommand};
 
 use crate::sinks::SinkArgs;
@@ -107,7 +109,7 @@ pub struct Cli {
     pub ignore_file: Option<PathBuf>,
 
     /// Output on stdout: the seed's text lines, or one JSON object.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value_t = Format::Text)]
     pub format: Format,
 
     /// Evaluate this Keptn slo.yaml on the scan's counts (exit 1 when the gate fails).
@@ -132,6 +134,18 @@ pub struct Cli {
     #[arg(long, requires = "slo")]
     pub allow_informational_only: bool,
 
+    // The gate's provider flags, shared with slo-gate (quality_gate::cli). Without
+    // --provider the gate reads the scan's own counts; --provider dynatrace queries the
+    // environment of --dynatrace-url with the Dynatrace token of the metrics flags.
+    #[command(flatten)]
+    pub choice: ProviderArg,
+
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+
+    #[command(flatten)]
+    pub window: WindowArgs,
+
     #[command(flatten)]
     pub sinks: SinkArgs,
 
@@ -139,14 +153,17 @@ pub struct Cli {
     pub log: LogArgs,
 }
 
-/// What goes to stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// The seed's lines: `Checking 1 security levels: ['CRITICAL']`, `Finished. Total Vulnerability Count: 8`.
-    Text,
-    /// One JSON object: image, severities, counts (all five), total, trivy version, metrics, gate.
-    Json,
-}
+/// What goes to stdout: the formats trivy-scan writes, with their `--help` lines.
+const FORMATS: &[(Format, &str)] = &[
+    (
+        Format::Text,
+        "The seed's lines: `Checking 1 security levels: ['CRITICAL']`, `Finished. Total Vulnerability Count: 8`",
+    ),
+    (
+        Format::Json,
+        "One JSON object: image, severities, counts (all five), total, trivy version, metrics, gate",
+    ),
+];
 
 /// Where the findings come from.
 #[derive(Debug)]
@@ -174,6 +191,11 @@ pub(crate) struct Plan {
     pub(crate) fail_on_warning: bool,
     pub(crate) allow_missing_slo: bool,
     pub(crate) allow_informational_only: bool,
+    /// The gate's backend (`--provider`); `None`: the scan's own counts.
+    pub(crate) provider: Option<AnyProvider>,
+    /// The gate's window flags, checked up front and resolved when the gate runs (after the
+    /// scan and the metrics push, so that "now" is then).
+    pub(crate) window: WindowArgs,
     /// Removes every secret of this run from what is printed.
     pub(crate) redactor: Redactor,
 }
@@ -189,18 +211,22 @@ pub(crate) struct Secrets {
 const URL_VARS: [&str; 4] = [
     env::METRICS_ENDPOINT,
     env::PUSHGATEWAY_URL,
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    env::OTEL_EXPORTER_OTLP_ENDPOINT,
+    env::OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
 ];
 
 /// Secrets trivy reads from its environment (registry password, server token): trivy may
 /// repeat them in the stderr we show.
-const TRIVY_SECRET_VARS: [&str; 3] = ["TRIVY_PASSWORD", "TRIVY_TOKEN", "TRIVY_REGISTRY_TOKEN"];
+const TRIVY_SECRET_VARS: [&str; 3] = [
+    env::trivy::TRIVY_PASSWORD,
+    env::trivy::TRIVY_TOKEN,
+    env::trivy::TRIVY_REGISTRY_TOKEN,
+];
 
 /// Environment variables holding `k=v,k2=v2` header lists (tokens).
 const HEADER_VARS: [&str; 2] = [
-    "OTEL_EXPORTER_OTLP_HEADERS",
-    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    env::OTEL_EXPORTER_OTLP_HEADERS,
+    env::OTEL_EXPORTER_OTLP_METRICS_HEADERS,
 ];
 
 /// The inline gate's files, parsed.
@@ -237,6 +263,7 @@ impl Cli {
             .url_opt(self.sinks.dynatrace_url.as_deref())
             .url_opt(self.sinks.pushgateway_url.as_deref())
             .url_opt(self.sinks.otlp_endpoint.as_deref())
+            .url_opt(self.prometheus.prometheus_url.as_deref())
             .url_opt(self.server.as_deref());
         for var in std::iter::once(env::METRICS_API_TOKEN).chain(TRIVY_SECRET_VARS) {
             if let Some(t) = env(var) {
@@ -275,8 +302,12 @@ impl Cli {
             let r = secrets.redactor.clone();
             Redaction::new(move |t| r.redact(t))
         };
-        let sinks = self.sinks_plan(env, secrets.dynatrace_token, &redaction)?;
+        let sinks = self.sinks_plan(env, secrets.dynatrace_token.clone(), &redaction)?;
         let gate = self.gate_files()?;
+        let provider = self.gate_provider(env, secrets.dynatrace_token, &redaction)?;
+        if self.window.given() {
+            self.window.window()?;
+        }
         Ok(Plan {
             image,
             source,
@@ -295,6 +326,8 @@ impl Cli {
             fail_on_warning: self.fail_on_warning,
             allow_missing_slo: self.allow_missing_slo,
             allow_informational_only: self.allow_informational_only,
+            provider,
+            window: self.window.clone(),
             redactor: secrets.redactor,
         })
     }
@@ -426,6 +459,36 @@ impl Cli {
         Ok(Some(GateFiles { slo, queries }))
     }
 
+    /// The gate's backend from `--provider`, checked before anything runs (a missing URL or
+    /// token fails in a second, not after the scan).
+    fn gate_provider(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        dynatrace_token: Option<SecretString>,
+        redaction: &Redaction,
+    ) -> Result<Option<AnyProvider>, Failure> {
+        let Some(kind) = self.choice.provider else {
+            return Ok(None);
+        };
+        let dynatrace_url = self
+            .sinks
+            .dynatrace_url
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| env(env::METRICS_ENDPOINT).filter(|s| !s.trim().is_empty()));
+        kind.build(Backend {
+            prometheus_url: self.prometheus.prometheus_url.as_deref(),
+            dynatrace_url,
+            dynatrace_token,
+            dynatrace_url_source: "--dynatrace-url (or METRICS_ENDPOINT)",
+            dynatrace_token_source: "--dynatrace-token, --dynatrace-token-file or METRICS_API_TOKEN",
+            allow_insecure_http: self.sinks.allow_insecure_http,
+            http: self.sinks.http_config(redaction),
+            retry: RetryPolicy::with_retries(self.sinks.retries),
+        })
+        .map(Some)
+    }
+
     fn sinks_plan(
         &self,
         env: &dyn Fn(&str) -> Option<String>,
@@ -437,9 +500,11 @@ impl Cli {
             Some(buf) => Box::new(buf.clone()),
             None => Box::new(std::io::stdout()),
         };
-        let stdout_format = match self.format {
-            Format::Text => metrics_sink::StdoutFormat::Text,
-            Format::Json => metrics_sink::StdoutFormat::JsonLines,
+        // `--format` accepts text and json only; the metric lines follow it.
+        let stdout_format = if self.format == Format::Json {
+            metrics_sink::StdoutFormat::JsonLines
+        } else {
+            metrics_sink::StdoutFormat::Text
         };
         let (fanout, _auto_dynatrace) = self
             .sinks
@@ -457,4 +522,15 @@ impl Cli {
 
 fn parse_input_format(raw: &str) -> Result<InputFormat, String> {
     raw.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_env_var_clap_reads_is_listed_in_env_vars() {
+        use clap::CommandFactory;
+        assert_eq!(env::unlisted(&Cli::command()), Vec::<String>::new());
+    }
 }

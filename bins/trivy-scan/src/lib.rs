@@ -1,41 +1,17 @@
 //! The `trivy-scan` binary: scan an image with Trivy (or read a report), count vulnerabilities
 //! by severity, publish the counts to the configured metrics sinks, optionally gate.
 //!
-//! The logic lives in this library so tests can reach it; `main.rs` only calls [`main`].
+//! The logic lives in this library so tests can reach it; `main.rs` only hands [`run`] to
+//! `cli_support::main`.
 
 mod cli;
 mod output;
 mod scan;
 mod sinks;
 
-use std::process::ExitCode;
-
-use clap::Parser;
 use cli_support::{Exit, Failure};
 
 pub use cli::Cli;
-
-/// Parses the command line, runs, and maps the outcome to an exit code.
-#[must_use]
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            return cli_support::finish(
-                "trivy-scan",
-                Err(Failure::external(format!(
-                    "could not start the async runtime: {e}"
-                ))),
-            );
-        }
-    };
-    let result = runtime.block_on(run(cli, &|k| std::env::var(k).ok()));
-    cli_support::finish("trivy-scan", result)
-}
 
 /// Runs one scan as the command line says. `env` looks up environment variables (injected so
 /// tests need not mutate the process environment). Logging starts here, once the secrets are
@@ -64,7 +40,7 @@ async fn run_with(
     out.counted(&plan, &scanned);
     let metrics_failed = out.publish(&plan, &scanned).await;
     out.finished(&plan, &scanned);
-    let gate = output::gate(&plan, &scanned)?;
+    let gate = output::gate(&plan, &scanned).await?;
     out.gate(gate.as_ref());
     out.flush()?;
     if metrics_failed && plan.sinks.metrics_required {

@@ -3,11 +3,11 @@
 
 use std::io::Write;
 
-use cli_support::{Exit, Failure, Redactor};
+use cli_support::{Exit, Failure, Format, Redactor};
 use metrics_sink::{ImageRef, SinkOutcome, Snapshot};
 use serde_json::{Value, json};
 
-use crate::cli::{Format, Plan};
+use crate::cli::Plan;
 use crate::scan::Scanned;
 
 /// The seed's warning when no metrics backend is configured (kept word for word).
@@ -217,33 +217,52 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
     }
 }
 
-/// The inline gate (`--slo`): evaluates the SLO on this scan with slo-gate's semantics and
-/// exit codes (the same `quality_gate` code runs behind `slo-gate --report`).
-pub(crate) fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
-    use quality_gate::{Format as GateFormat, GateOptions, gate_on_loaded};
+/// The inline gate (`--slo`): evaluates the SLO with slo-gate's semantics and exit codes, on
+/// this scan's counts (the same `quality_gate` code runs behind `slo-gate --report`) or, with
+/// `--provider`, on the backend's answers (as `slo-gate --provider`).
+pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
+    use quality_gate::{GateOptions, gate_on_loaded, gate_on_provider};
     use sli_provider::report::ReportSli;
 
     let Some(files) = &plan.gate else {
         return Ok(None);
     };
-    let opts = GateOptions {
-        format: match plan.format {
-            Format::Text => GateFormat::Text,
-            Format::Json => GateFormat::Json,
-        },
+    let mut opts = GateOptions {
+        format: plan.format,
         fail_on_warning: plan.fail_on_warning,
         allow_missing_slo: plan.allow_missing_slo,
         allow_informational_only: plan.allow_informational_only,
         ..GateOptions::default()
     };
-    let report = ReportSli::from_summary(&scanned.summary, &plan.severities);
-    let outcome = gate_on_loaded(
-        files.slo.as_ref(),
-        files.queries.as_ref(),
-        &report,
-        &[],
-        &opts,
-    );
+    let outcome = match &plan.provider {
+        None => {
+            if plan.window.given() {
+                opts.window = Some(plan.window.window()?);
+            }
+            let report = ReportSli::from_summary(&scanned.summary, &plan.severities);
+            gate_on_loaded(
+                files.slo.as_ref(),
+                files.queries.as_ref(),
+                &report,
+                &[],
+                &opts,
+            )
+        }
+        Some(provider) => {
+            let window = plan.window.window()?;
+            opts.window = Some(window);
+            gate_on_provider(
+                files.slo.as_ref(),
+                files.queries.as_ref(),
+                provider,
+                &window,
+                &[],
+                &opts,
+            )
+            .await
+            .map_err(|e| quality_gate::cli::backend_failure(&e))?
+        }
+    };
     let exit = Exit::from(outcome.decision);
     Ok(Some(GateResult {
         exit,

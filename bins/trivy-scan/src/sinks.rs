@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use cli_support::env;
 use http_policy::{EndpointRules, Redaction};
 use metrics_sink::{
     DynatraceConfig, DynatraceMode, DynatraceSink, FanOut, HttpConfig, OtlpConfig, OtlpProtocol,
@@ -46,7 +47,7 @@ pub struct SinkArgs {
     /// URL such as the local OneAgent `http://localhost:14499/metrics/ingest`.
     #[arg(
         long,
-        env = "METRICS_ENDPOINT",
+        env = env::METRICS_ENDPOINT,
         value_name = "URL",
         help_heading = "Metrics"
     )]
@@ -55,7 +56,7 @@ pub struct SinkArgs {
     /// Dynatrace API token with the `metrics.ingest` scope.
     #[arg(
         long,
-        env = "METRICS_API_TOKEN",
+        env = env::METRICS_API_TOKEN,
         hide_env_values = true,
         allow_hyphen_values = true,
         value_name = "TOKEN",
@@ -76,7 +77,7 @@ pub struct SinkArgs {
     /// Prometheus Pushgateway base URL.
     #[arg(
         long,
-        env = "PUSHGATEWAY_URL",
+        env = env::PUSHGATEWAY_URL,
         value_name = "URL",
         help_heading = "Metrics"
     )]
@@ -144,6 +145,17 @@ fn non_empty(v: Option<String>) -> Option<String> {
 }
 
 impl SinkArgs {
+    /// The HTTP settings of every request to a metrics backend: the pushes, and the gate's
+    /// `--provider` queries.
+    pub(crate) fn http_config(&self, redaction: &Redaction) -> HttpConfig {
+        HttpConfig {
+            connect_timeout: self.metrics_connect_timeout,
+            timeout: self.metrics_timeout,
+            user_agent: concat!("vulngate-trivy-scan/", env!("CARGO_PKG_VERSION")).to_owned(),
+            redaction: redaction.clone(),
+        }
+    }
+
     /// Builds the sinks. `env` looks up environment variables (the OTEL_* ones, and the seed's
     /// variables when the flags were not filled from them); `dt_token` is
     /// [`SinkArgs::dynatrace_token`]'s answer; every server text passes through `redaction`;
@@ -162,12 +174,7 @@ impl SinkArgs {
         stdout_format: StdoutFormat,
     ) -> Result<(FanOut, bool), String> {
         let named = |k: SinkKind| self.sink.contains(&k);
-        let http = HttpConfig {
-            connect_timeout: self.metrics_connect_timeout,
-            timeout: self.metrics_timeout,
-            user_agent: concat!("vulngate-trivy-scan/", env!("CARGO_PKG_VERSION")).to_owned(),
-            redaction: redaction.clone(),
-        };
+        let http = self.http_config(redaction);
         let retry = RetryPolicy::with_retries(self.retries);
         let mut fanout = FanOut::with_redaction(redaction.clone());
 
@@ -176,7 +183,7 @@ impl SinkArgs {
         }
 
         let dt_url =
-            non_empty(self.dynatrace_url.clone()).or_else(|| non_empty(env("METRICS_ENDPOINT")));
+            non_empty(self.dynatrace_url.clone()).or_else(|| non_empty(env(env::METRICS_ENDPOINT)));
         let auto = !named(SinkKind::Dynatrace) && dt_url.is_some() && dt_token.is_some();
         if named(SinkKind::Dynatrace) || auto {
             let raw = dt_url
@@ -217,7 +224,7 @@ impl SinkArgs {
 
         if named(SinkKind::Pushgateway) {
             let raw = non_empty(self.pushgateway_url.clone())
-                .or_else(|| non_empty(env("PUSHGATEWAY_URL")))
+                .or_else(|| non_empty(env(env::PUSHGATEWAY_URL)))
                 .ok_or(
                     "--sink pushgateway needs --pushgateway-url (or PUSHGATEWAY_URL)".to_owned(),
                 )?;
@@ -274,7 +281,7 @@ impl SinkArgs {
             .dynatrace_token
             .clone()
             .filter(|t| !t.expose_secret().trim().is_empty())
-            .or_else(|| non_empty(env("METRICS_API_TOKEN")).map(SecretString::from));
+            .or_else(|| non_empty(env(env::METRICS_API_TOKEN)).map(SecretString::from));
         cli_support::load_secret(
             flag.as_ref(),
             self.dynatrace_token_file.as_deref(),

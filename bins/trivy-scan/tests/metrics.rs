@@ -388,3 +388,232 @@ fn slow_and_unreachable_backends_are_bounded_by_the_timeouts() {
         "{err}"
     );
 }
+
+// ---- the inline gate on a metrics backend (--slo --provider) -------------------------------
+
+/// Criticals below 10 pass; highs informational (slo-gate's backend fixture).
+const BACKEND_SLO: &str = "spec_version: \"1.0\"\nobjectives:\n  - sli: critical\n    pass:\n      - criteria: [\"<10\"]\n  - sli: vulnerabilities_high\ntotal_score:\n  pass: \"90%\"\n";
+
+fn gate_files(dir: &std::path::Path, sli: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let slo_path = dir.join("slo.yaml");
+    let sli_path = dir.join("sli.yaml");
+    std::fs::write(&slo_path, BACKEND_SLO).unwrap();
+    std::fs::write(
+        &sli_path,
+        format!("spec_version: \"1.0\"\nindicators:\n{sli}"),
+    )
+    .unwrap();
+    (slo_path, sli_path)
+}
+
+fn gate_json(o: &Output) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {}", stderr(o)));
+    v["gate"].clone()
+}
+
+#[test]
+fn inline_gate_on_a_real_prometheus() {
+    use std::time::Duration;
+    use test_support::prometheus::Prometheus;
+
+    let pg = Pushgateway::start().expect("pushgateway");
+    // Not the report's counts (6 criticals): the gate must read these.
+    pg.push_text(
+        "/metrics/job/trivy/instance/scan",
+        "# TYPE trivy_image_vulnerabilities gauge\n\
+         trivy_image_vulnerabilities{image_repository=\"library/app\",severity=\"Critical\"} 7\n\
+         trivy_image_vulnerabilities{image_repository=\"library/old\",severity=\"Critical\"} 14\n",
+    )
+    .expect("push");
+    let prom = Prometheus::start_scraping(&pg).expect("prometheus");
+    prom.wait_for_value(
+        "max(trivy_image_vulnerabilities{image_repository=\"library/old\"})",
+        Duration::from_secs(60),
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", prom.log()));
+    let dir = tempfile::tempdir().unwrap();
+    let run = |repo: &str, url: &str| {
+        let (slo, sli) = gate_files(
+            dir.path(),
+            &format!(
+                "  critical: 'max(trivy_image_vulnerabilities{{image_repository=\"{repo}\",severity=\"Critical\"}})'\n"
+            ),
+        );
+        trivy_scan()
+            .args(["--format", "json", "--slo"])
+            .arg(slo)
+            .arg("--sli")
+            .arg(sli)
+            .args(["--provider", "prometheus", "--prometheus-url", url])
+            .args(["--timeframe", "5m", "--retries", "0"])
+            .output()
+            .unwrap()
+    };
+
+    let out = run("library/app", &prom.url());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let g = gate_json(&out);
+    let results = &g["evaluation"]["indicatorResults"];
+    assert_eq!(results[0]["value"]["value"].as_f64(), Some(7.0), "{g:#}");
+    // Prometheus needs a query for every SLI: a built-in report name is not answered from the
+    // scan behind the provider's back.
+    assert_eq!(results[1]["value"]["success"], false, "{g:#}");
+    assert_eq!(
+        results[1]["value"]["message"],
+        "no query for SLI `vulnerabilities_high` in the sli.yaml"
+    );
+    assert!(g["evaluation"]["timeEnd"].as_str().unwrap().ends_with('Z'));
+
+    // 14 criticals fail the budget: exit 1.
+    let out = run("library/old", &prom.url());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        gate_json(&out)["evaluation"]["indicatorResults"][0]["value"]["value"].as_f64(),
+        Some(14.0)
+    );
+
+    // A Prometheus that cannot be asked is a backend failure: exit 3, one line.
+    let refused = format!("http://{}", test_support::net::refused_addr());
+    let out = run("library/app", &refused);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("trivy-scan: error: the metrics backend failed:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn inline_gate_provider_is_checked_before_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (slo, sli) = gate_files(dir.path(), "  critical: 'up'\n");
+    let out = trivy_scan()
+        .arg("--slo")
+        .arg(&slo)
+        .arg("--sli")
+        .arg(&sli)
+        .args(["--provider", "prometheus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--provider prometheus needs --prometheus-url (or PROMETHEUS_URL)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty(), "nothing counted or printed");
+    // --provider needs an sli.yaml, as in slo-gate.
+    let out = trivy_scan()
+        .arg("--slo")
+        .arg(&slo)
+        .args(["--provider", "dynatrace"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--sli"), "{}", stderr(&out));
+    // A bad window is refused up front too.
+    let out = trivy_scan()
+        .arg("--slo")
+        .arg(&slo)
+        .args(["--to", "yesterday"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--to `yesterday`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn inline_gate_on_the_scan_records_a_given_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (slo, _) = gate_files(dir.path(), "");
+    let out = trivy_scan()
+        .args(["--format", "json", "--slo"])
+        .arg(&slo)
+        .args(["--to", "2026-11-22T07:05:00Z", "--timeframe", "10m"])
+        .output()
+        .unwrap();
+    // Without --provider the scan answers: `critical` is not a report SLI (a failed
+    // objective), `vulnerabilities_high` is 9.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let g = gate_json(&out);
+    assert_eq!(g["evaluation"]["timeStart"], "2026-11-22T06:55:00.000Z");
+    assert_eq!(
+        g["evaluation"]["indicatorResults"][1]["value"]["value"].as_f64(),
+        Some(9.0)
+    );
+}
+
+#[test]
+fn inline_gate_on_the_dynatrace_query_fake() {
+    use test_support::dynatrace_query::{Answer, DynatraceQueryFake};
+    const DT_TOKEN: &str = "dt0c01.TRIVYSCANGATE.VERYSECRETPART";
+
+    let fake = DynatraceQueryFake::start(DT_TOKEN);
+    // Not the report's counts (6 criticals, 9 highs): the gate must read these.
+    fake.answer("trivy.vulnerabilities.CRITICAL", Answer::Value(3.0));
+    fake.answer("trivy.vulnerabilities.HIGH", Answer::Value(12.0));
+    let dir = tempfile::tempdir().unwrap();
+    let (slo, sli) = gate_files(
+        dir.path(),
+        "  critical: \"metricSelector=trivy.vulnerabilities.CRITICAL:splitBy():max\"\n  vulnerabilities_high: \"metricSelector=trivy.vulnerabilities.HIGH\"\n",
+    );
+    let run = |token: &str| {
+        trivy_scan()
+            .args(["--format", "json", "--slo"])
+            .arg(&slo)
+            .arg("--sli")
+            .arg(&sli)
+            .args(["--provider", "dynatrace", "--retries", "0"])
+            .args([
+                "--from",
+                "2026-11-22T07:00:00Z",
+                "--to",
+                "2026-11-22T07:05:00Z",
+            ])
+            // The environment the metrics flags name, with their token (seed variables).
+            .env("METRICS_ENDPOINT", fake.url())
+            .env("METRICS_API_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let out = run(DT_TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let g = gate_json(&out);
+    let results = &g["evaluation"]["indicatorResults"];
+    assert_eq!(results[0]["value"]["value"].as_f64(), Some(3.0), "{g:#}");
+    assert_eq!(results[1]["value"]["value"].as_f64(), Some(12.0), "{g:#}");
+    assert_eq!(g["evaluation"]["timeStart"], "2026-11-22T07:00:00.000Z");
+    let req = &fake.requests()[0];
+    assert_eq!(
+        req.authorization.as_deref(),
+        Some(format!("Api-Token {DT_TOKEN}").as_str())
+    );
+    assert_eq!(req.param("from"), Some("1795330800000"));
+    assert_eq!(req.param("resolution"), Some("Inf"));
+    assert!(!all_output(&out).contains("VERYSECRETPART"));
+
+    // A refused token: exit 3, one error line, the token nowhere.
+    let out = run("dt0c01.WRONG.ANOTHERSECRET");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("401"), "{err}");
+    assert!(err.contains("check the API token"), "{err}");
+    assert!(!all_output(&out).contains("ANOTHERSECRET"), "{err}");
+
+    // No data for the key SLI: a failed SLI fails the gate (dynatrace-service's `fail`
+    // result), never a silent 0.
+    fake.answer("trivy.vulnerabilities.CRITICAL", Answer::NoData);
+    let out = run(DT_TOKEN);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let g = gate_json(&out);
+    assert_eq!(
+        g["evaluation"]["indicatorResults"][0]["value"]["success"], false,
+        "{g:#}"
+    );
+}

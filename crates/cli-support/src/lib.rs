@@ -4,7 +4,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod format;
 mod secrets;
+
+pub use format::{Format, FormatParser};
 
 pub use secrets::{REDACTED, RedactingWriter, Redactor, RedactorBuilder, load_secret};
 
@@ -15,30 +18,27 @@ pub use files::{
     write_atomic, write_atomic_with,
 };
 
-/// Environment variable names the binaries read, in one place (uv's `EnvVars`).
+/// Every environment variable name the binaries read (the `env-vars` crate), and the check that
+/// each clap `env = ...` of a binary is one of them.
 pub mod env {
-    /// Image repository (seed compatible).
-    pub const IMAGE: &str = "IMAGE";
-    /// Image tag (seed compatible).
-    pub const TAG: &str = "TAG";
-    /// Severity list (the seed's spelling).
-    pub const TRIVY_SECURITY: &str = "TRIVY_SECURITY";
-    /// Severity list (Trivy's own spelling), read when `TRIVY_SECURITY` is unset.
-    pub const TRIVY_SEVERITY: &str = "TRIVY_SEVERITY";
-    /// Trivy executable.
-    pub const TRIVY_BIN: &str = "TRIVY_BIN";
-    /// Dynatrace endpoint (seed compatible).
-    pub const METRICS_ENDPOINT: &str = "METRICS_ENDPOINT";
-    /// Dynatrace API token (seed compatible).
-    pub const METRICS_API_TOKEN: &str = "METRICS_API_TOKEN";
-    /// Pushgateway base URL.
-    pub const PUSHGATEWAY_URL: &str = "PUSHGATEWAY_URL";
-    /// Keptn API base URL.
-    pub const KEPTN_API_URL: &str = "KEPTN_API_URL";
-    /// Keptn API token.
-    pub const KEPTN_API_TOKEN: &str = "KEPTN_API_TOKEN";
-    /// Log filter (tracing `EnvFilter` syntax), overrides `-v`/`-q`.
-    pub const VULNGATE_LOG: &str = "VULNGATE_LOG";
+    pub use env_vars::*;
+
+    /// The `env` names of `cmd`'s arguments (subcommands included) that are not in [`ALL`]:
+    /// empty when every variable clap reads is defined and documented once. Each binary's
+    /// tests assert it on its `Cli::command()`.
+    #[must_use]
+    pub fn unlisted(cmd: &clap::Command) -> Vec<String> {
+        let mut out: Vec<String> = cmd
+            .get_arguments()
+            .filter_map(clap::Arg::get_env)
+            .map(|name| name.to_string_lossy().into_owned())
+            .filter(|name| !NAMES.contains(&name.as_str()))
+            .collect();
+        for sub in cmd.get_subcommands() {
+            out.extend(unlisted(sub));
+        }
+        out
+    }
 }
 
 /// The exit codes every vulngate binary uses (DESIGN.md).
@@ -122,6 +122,36 @@ pub fn finish(binary: &str, result: Result<Exit, Failure>) -> ExitCode {
             f.exit.into()
         }
     }
+}
+
+/// The whole `main` of each vulngate binary: parses the command line into `C`, starts a
+/// current-thread tokio runtime, runs `run` on it, and turns the result into the exit code
+/// through [`finish`] under the command's name. `run` starts logging itself, once it knows
+/// the secrets its redactor must filter from every line.
+///
+/// ```no_run
+/// # #[derive(Debug, clap::Parser)]
+/// # struct Cli {}
+/// # async fn run(_: Cli, _: &mut dyn std::io::Write) -> Result<cli_support::Exit, cli_support::Failure> {
+/// #     Ok(cli_support::Exit::Ok)
+/// # }
+/// fn main() -> std::process::ExitCode {
+///     cli_support::main(async |cli: Cli| run(cli, &mut std::io::stdout().lock()).await)
+/// }
+/// ```
+#[must_use]
+pub fn main<C: clap::Parser>(run: impl AsyncFnOnce(C) -> Result<Exit, Failure>) -> ExitCode {
+    let cli = C::parse();
+    let result = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(run(cli)),
+        Err(e) => Err(Failure::external(format!(
+            "cannot start the async runtime: {e}"
+        ))),
+    };
+    finish(C::command().get_name(), result)
 }
 
 /// `-v` / `-q` for every binary.

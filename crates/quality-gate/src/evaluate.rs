@@ -7,7 +7,7 @@ use keptn_events::evaluation::{EvaluationFinishedData, SliResult};
 use keptn_events::get_sli::GetSliFinishedData;
 use keptn_events::{EventResult, Status};
 use sli_provider::report::ReportSli;
-use sli_provider::{Indicator, QueryContext, Window};
+use sli_provider::{Indicator, ProviderError, QueryContext, ResultConvention, SliProvider, Window};
 use slo_eval::{EvalOptions, Slo, evaluate, missing_slo_result, parse_sli, parse_slo};
 
 use crate::{Decision, Format, GateError, Verdict, render};
@@ -147,17 +147,6 @@ pub fn context_with_filters(slo: &Slo, base: &QueryContext) -> QueryContext {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     ctx
-}
-
-/// How a source reports partial failure in `get-sli.finished.result`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResultConvention {
-    /// Always `pass`: failed SLIs only fail their objectives (report, values map).
-    Lenient,
-    /// dynatrace-service: `fail` as soon as one SLI failed.
-    AnyFailed,
-    /// prometheus-service: `warning` when some, `fail` when all SLIs failed.
-    SomeWarnAllFail,
 }
 
 /// Wraps provider answers as the `get-sli.finished` data a Keptn SLI provider would send.
@@ -323,8 +312,38 @@ pub fn gate_on_loaded(
         return evaluate_and_render(None, &GetSliFinishedData::default(), history, opts);
     };
     let indicators = report.answer(&indicator_names(slo), queries);
-    let finished = finished_from_indicators(&indicators, ResultConvention::Lenient, opts);
+    let finished = finished_from_indicators(&indicators, report.reading().convention, opts);
     evaluate_and_render(Some(slo), &finished, history, opts)
+}
+
+/// The gate on any provider: asks `provider` for every objective's SLI over `window` through
+/// the one fetch loop ([`sli_provider::fetch`]; placeholders from `opts.context` and the
+/// slo.yaml `filter`), reads the answers by the provider's [`ResultConvention`], evaluates and
+/// renders. `slo = None` is the allowed-missing case (nothing is asked).
+///
+/// # Errors
+/// The first [`ProviderError`]: a backend that cannot be asked fails the gate (exit 3).
+pub async fn gate_on_provider<P: SliProvider + ?Sized>(
+    slo: Option<&Slo>,
+    queries: Option<&BTreeMap<String, String>>,
+    provider: &P,
+    window: &Window,
+    history: &[EvaluationFinishedData],
+    opts: &GateOptions,
+) -> Result<GateOutcome, ProviderError> {
+    let Some(slo) = slo else {
+        return Ok(evaluate_and_render(
+            None,
+            &GetSliFinishedData::default(),
+            history,
+            opts,
+        ));
+    };
+    let ctx = context_with_filters(slo, &opts.context);
+    let names = indicator_names(slo);
+    let indicators = sli_provider::fetch(provider, &names, queries, window, &ctx).await?;
+    let finished = finished_from_indicators(&indicators, provider.reading().convention, opts);
+    Ok(evaluate_and_render(Some(slo), &finished, history, opts))
 }
 
 #[cfg(test)]

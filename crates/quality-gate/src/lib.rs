@@ -7,12 +7,19 @@ mod files;
 mod render;
 mod verdict;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
+/// The output formats, the binaries' one `--format` enum.
+pub use cli_support::Format;
 pub use error::GateError;
 pub use evaluate::{
-    GateOptions, GateOutcome, ResultConvention, context_with_filters, evaluate_and_render,
-    finished_from_indicators, gate_on_loaded, gate_on_summary, indicator_names, load_history,
-    load_sli, load_slo,
+    GateOptions, GateOutcome, context_with_filters, evaluate_and_render, finished_from_indicators,
+    gate_on_loaded, gate_on_provider, gate_on_summary, indicator_names, load_history, load_sli,
+    load_slo,
 };
 pub use files::{GateFiles, gate_report_files, read_history, read_optional, record, record_to};
-pub use render::{Format, render};
+pub use render::render;
+/// How a source reports partial failure; declared by each provider ([`sli_provider::Reading`]).
+pub use sli_provider::ResultConvention;
 pub use verdict::{Decision, Verdict};

@@ -18,8 +18,9 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use crate::query::{DynatraceQuery, QueryContext, parse_dynatrace_query, substitute_dynatrace};
-use crate::{Indicator, ProviderError, Window};
+use crate::provider::{Keys, Outcome, Reading, ResultConvention, SliProvider, SliQuery};
+use crate::query::{DynatraceQuery, parse_dynatrace_query, substitute_dynatrace};
+use crate::{ProviderError, Window};
 
 /// A Dynatrace environment to read SLIs from.
 #[derive(Debug, Clone)]
@@ -107,7 +108,7 @@ impl DynatraceProvider {
         &self,
         q: &DynatraceQuery,
         window: &Window,
-    ) -> Result<Result<f64, String>, ProviderError> {
+    ) -> Result<Outcome, ProviderError> {
         let url = self.query_url();
         let shown = redact_url(&url);
         let auth = secret_header("Api-Token ", self.token.expose_secret())?;
@@ -164,51 +165,40 @@ impl DynatraceProvider {
             })?;
         Ok(reduce(&data))
     }
+}
 
-    /// Answers every requested SLI name from its sli.yaml query over `window`, placeholders
-    /// substituted. Names are answered in the order given (duplicates included); each distinct
-    /// query runs once.
-    ///
-    /// # Errors
-    /// The first [`ProviderError`]: a backend that cannot be asked fails the whole gate.
-    pub async fn fetch(
-        &self,
-        names: &[String],
-        queries: &BTreeMap<String, String>,
-        window: &Window,
-        ctx: &QueryContext,
-    ) -> Result<Vec<Indicator>, ProviderError> {
+impl SliProvider for DynatraceProvider {
+    fn reading(&self) -> Reading {
+        Reading {
+            source: "Dynatrace",
+            value: "the sli.yaml `metricSelector=...` over the window, one value (resolution=Inf unless the query sets one)",
+            keys: Keys::Query,
+            convention: ResultConvention::AnyFailed,
+        }
+    }
+
+    async fn query(&self, sli: &SliQuery<'_>) -> Result<Outcome, ProviderError> {
+        match parse_dynatrace_query(&substitute_dynatrace(sli.query, sli.context)) {
+            Err(e) => Ok(Err(format!("could not parse metrics query: {e}"))),
+            // The inherent Metrics API call, not this trait method.
+            Ok(q) => Self::query(self, &q, sli.window).await,
+        }
+    }
+
+    fn redact(&self, message: String) -> String {
+        self.redaction.apply(&message)
+    }
+
+    fn check_window(&self, window: &Window) {
         // dynatrace-service waits until 2 minutes after the window before querying, because
-        // ingested data needs that long to become queryable. A local gate does not sleep; it says so.
+        // ingested data needs that long to become queryable. A local gate does not sleep; it
+        // says so.
         let age = jiff::Timestamp::now().duration_since(window.end);
         if age < jiff::SignedDuration::from_mins(2) {
             tracing::warn!(
                 "the evaluation window ended less than 2 minutes ago; Dynatrace may not have all data points yet"
             );
         }
-        let mut done: BTreeMap<&str, Result<f64, String>> = BTreeMap::new();
-        let mut out = Vec::with_capacity(names.len());
-        for name in names {
-            let outcome = if let Some(o) = done.get(name.as_str()) {
-                o.clone()
-            } else {
-                let o = match queries.get(name) {
-                    None => Err(format!("no query for SLI `{name}` in the sli.yaml")),
-                    Some(raw) => match parse_dynatrace_query(&substitute_dynatrace(raw, ctx)) {
-                        Err(e) => Err(format!("could not parse metrics query: {e}")),
-                        Ok(q) => self.query(&q, window).await?,
-                    },
-                };
-                done.insert(name, o.clone());
-                o
-            };
-            out.push(Indicator {
-                name: name.clone(),
-                // Messages quote the server (errors, warnings), which may echo a credential.
-                outcome: outcome.map_err(|m| self.redaction.apply(&m)),
-            });
-        }
-        Ok(out)
     }
 }
 

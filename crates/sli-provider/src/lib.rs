@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod provider;
 pub mod query;
 pub mod report;
 pub mod values;
@@ -10,6 +11,9 @@ pub mod dynatrace;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 
+pub use provider::{
+    AnyProvider, Keys, Outcome, Reading, ResultConvention, SliProvider, SliQuery, fetch,
+};
 pub use query::QueryContext;
 
 use jiff::{SignedDuration, Timestamp};

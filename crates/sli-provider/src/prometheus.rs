@@ -17,8 +17,9 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use url::Url;
 
-use crate::query::{QueryContext, substitute_prometheus};
-use crate::{Indicator, ProviderError, Window};
+use crate::ProviderError;
+use crate::provider::{Keys, Outcome, Reading, ResultConvention, SliProvider, SliQuery};
+use crate::query::substitute_prometheus;
 
 /// A Prometheus HTTP API endpoint to read SLIs from.
 #[derive(Debug, Clone)]
@@ -96,7 +97,7 @@ impl PrometheusProvider {
         &self,
         promql: &str,
         at: Timestamp,
-    ) -> Result<Result<f64, String>, ProviderError> {
+    ) -> Result<Outcome, ProviderError> {
         let url = self.query_url();
         let shown = redact_url(&url);
         let time = prometheus_time(at);
@@ -160,45 +161,25 @@ impl PrometheusProvider {
         };
         reduce(&data, &shown)
     }
+}
 
-    /// Answers every requested SLI name from its sli.yaml query, each as an instant query at
-    /// `window.end` with placeholders substituted. Names are answered in the order given
-    /// (duplicates included, as Keptn's providers do); each distinct query runs once.
-    ///
-    /// An SLI without a query in `queries` fails with a message, it is never 0.
-    ///
-    /// # Errors
-    /// The first [`ProviderError`]: a backend that cannot be asked fails the whole gate.
-    pub async fn fetch(
-        &self,
-        names: &[String],
-        queries: &BTreeMap<String, String>,
-        window: &Window,
-        ctx: &QueryContext,
-    ) -> Result<Vec<Indicator>, ProviderError> {
-        let mut done: BTreeMap<&str, Result<f64, String>> = BTreeMap::new();
-        let mut out = Vec::with_capacity(names.len());
-        for name in names {
-            let outcome = if let Some(o) = done.get(name.as_str()) {
-                o.clone()
-            } else {
-                let o = match queries.get(name) {
-                    None => Err(format!("no query for SLI `{name}` in the sli.yaml")),
-                    Some(raw) => {
-                        let promql = substitute_prometheus(raw, ctx, window);
-                        self.instant_query(&promql, window.end).await?
-                    }
-                };
-                done.insert(name, o.clone());
-                o
-            };
-            out.push(Indicator {
-                name: name.clone(),
-                // Messages quote the server (errors, warnings), which may echo a credential.
-                outcome: outcome.map_err(|m| self.redaction.apply(&m)),
-            });
+impl SliProvider for PrometheusProvider {
+    fn reading(&self) -> Reading {
+        Reading {
+            source: "Prometheus",
+            value: "the sli.yaml PromQL as an instant query at the end of the window",
+            keys: Keys::Query,
+            convention: ResultConvention::SomeWarnAllFail,
         }
-        Ok(out)
+    }
+
+    async fn query(&self, sli: &SliQuery<'_>) -> Result<Outcome, ProviderError> {
+        let promql = substitute_prometheus(sli.query, sli.context, sli.window);
+        self.instant_query(&promql, sli.window.end).await
+    }
+
+    fn redact(&self, message: String) -> String {
+        self.redaction.apply(&message)
     }
 }
 

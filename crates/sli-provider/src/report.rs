@@ -22,8 +22,13 @@ use std::collections::BTreeMap;
 
 use findings::{FindingKeys, Severity, SeverityCounts, Summary};
 
-use crate::Indicator;
+use std::future::Future;
+
+use crate::provider::{
+    Keys, Outcome, Reading, ResultConvention, SliProvider, SliQuery, fetch_in_memory,
+};
 use crate::query::{parse_dynatrace_query, selector_metric_key};
+use crate::{Indicator, ProviderError, QueryContext, Window};
 
 /// New and fixed findings compared with a baseline report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -198,7 +203,8 @@ impl ReportSli {
         self.value(Family::Current, &which)
     }
 
-    /// Answers every requested SLI in order (duplicates kept, as Keptn's providers do).
+    /// Answers every requested SLI in order (duplicates kept, as Keptn's providers do),
+    /// through the one fetch loop ([`crate::fetch`]).
     ///
     /// A name with a query in `queries` (the sli.yaml) is answered from that query; otherwise a
     /// built-in name is answered directly; anything else fails with a message.
@@ -208,24 +214,44 @@ impl ReportSli {
         names: &[String],
         queries: Option<&BTreeMap<String, String>>,
     ) -> Vec<Indicator> {
-        names
-            .iter()
-            .map(|name| {
-                let outcome = match queries.and_then(|q| q.get(name)) {
-                    Some(query) => self.answer_query(query),
-                    None => self.answer_name(name).unwrap_or_else(|| {
-                        Err(format!(
-                            "SLI `{name}` is neither a built-in report SLI ({}) nor defined in an sli.yaml",
-                            self.builtin_names().join(", ")
-                        ))
-                    }),
-                };
-                Indicator {
-                    name: name.clone(),
-                    outcome,
-                }
-            })
-            .collect()
+        // A report is one point in time and has no placeholders: window and context are unused.
+        let now = jiff::Timestamp::now();
+        let window = Window {
+            start: now,
+            end: now,
+        };
+        match fetch_in_memory(self, names, queries, &window, &QueryContext::default()) {
+            Some(Ok(indicators)) => indicators,
+            // `query` below is always a ready `Ok`: the loop can neither wait nor fail.
+            Some(Err(_)) | None => unreachable!("the report answers from memory"),
+        }
+    }
+}
+
+impl SliProvider for ReportSli {
+    fn reading(&self) -> Reading {
+        Reading {
+            source: "the report",
+            value: "a count of the report's findings (built-in SLI name, or an sli.yaml `metricSelector=trivy.vulnerabilities.<SEVERITY>`)",
+            keys: Keys::QueryOrName,
+            convention: ResultConvention::Lenient,
+        }
+    }
+
+    fn query(
+        &self,
+        sli: &SliQuery<'_>,
+    ) -> impl Future<Output = Result<Outcome, ProviderError>> + Send {
+        std::future::ready(Ok(self.answer_query(sli.query)))
+    }
+
+    fn answer_name(&self, name: &str) -> Outcome {
+        Self::answer_name(self, name).unwrap_or_else(|| {
+            Err(format!(
+                "SLI `{name}` is neither a built-in report SLI ({}) nor defined in an sli.yaml",
+                self.builtin_names().join(", ")
+            ))
+        })
     }
 }
 

@@ -4,32 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-/// Every environment variable the binaries read. Tests remove them all from the command they
-/// build, so nothing leaks in from the developer's shell or CI, and set what they test.
-pub const CALLER_ENV: &[&str] = &[
-    "IMAGE",
-    "TAG",
-    "TRIVY_SECURITY",
-    "TRIVY_SEVERITY",
-    "TRIVY_BIN",
-    "METRICS_ENDPOINT",
-    "METRICS_API_TOKEN",
-    "PUSHGATEWAY_URL",
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_HEADERS",
-    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-    "OTEL_EXPORTER_OTLP_PROTOCOL",
-    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-    "OTEL_RESOURCE_ATTRIBUTES",
-    "OTEL_SERVICE_NAME",
-    "PROMETHEUS_URL",
-    "DT_TENANT",
-    "DT_API_TOKEN",
-    "KEPTN_API_URL",
-    "KEPTN_API_TOKEN",
-    "VULNGATE_LOG",
-];
+/// Every environment variable the binaries read (`env_vars::NAMES`, the list clap's `env`
+/// and the docs use). Tests remove them all from the command they build, so nothing leaks in
+/// from the developer's shell or CI, and set what they test. Trivy's own variables
+/// (`env_vars::trivy`) are left alone: the real trivy the tests run needs its cache.
+pub const CALLER_ENV: &[&str] = env_vars::NAMES;
 
 /// What one run of a binary produced.
 #[derive(Debug)]

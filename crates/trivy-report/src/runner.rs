@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
+use env_vars::trivy;
 use findings::Severity;
 
 /// Lines of stderr kept for error messages.
@@ -295,10 +296,10 @@ fn epoch() -> jiff::Timestamp {
 #[must_use]
 pub fn default_cache_dir() -> Option<PathBuf> {
     let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    non_empty("TRIVY_CACHE_DIR")
+    non_empty(trivy::TRIVY_CACHE_DIR)
         .map(PathBuf::from)
-        .or_else(|| non_empty("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("trivy")))
-        .or_else(|| non_empty("HOME").map(|h| PathBuf::from(h).join(".cache/trivy")))
+        .or_else(|| non_empty(trivy::XDG_CACHE_HOME).map(|d| PathBuf::from(d).join("trivy")))
+        .or_else(|| non_empty(trivy::HOME).map(|h| PathBuf::from(h).join(".cache/trivy")))
 }
 
 /// Reads the vulnerability DB metadata (`CACHE/db/metadata.json`) directly, without starting

@@ -5,6 +5,7 @@
 pub mod encode;
 
 use async_trait::async_trait;
+use env_vars as vars;
 use http_policy::{EndpointRules, HttpConfig, RetryPolicy};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use prost::Message as _;
@@ -159,13 +160,13 @@ impl OtlpConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, String> {
         let non_empty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
-        let mut headers = non_empty("OTEL_EXPORTER_OTLP_HEADERS")
-            .map(|v| parse_pairs("OTEL_EXPORTER_OTLP_HEADERS", &v))
+        let mut headers = non_empty(vars::OTEL_EXPORTER_OTLP_HEADERS)
+            .map(|v| parse_pairs(vars::OTEL_EXPORTER_OTLP_HEADERS, &v))
             .unwrap_or_default();
-        if let Some(v) = non_empty("OTEL_EXPORTER_OTLP_METRICS_HEADERS") {
+        if let Some(v) = non_empty(vars::OTEL_EXPORTER_OTLP_METRICS_HEADERS) {
             merge(
                 &mut headers,
-                parse_pairs("OTEL_EXPORTER_OTLP_METRICS_HEADERS", &v),
+                parse_pairs(vars::OTEL_EXPORTER_OTLP_METRICS_HEADERS, &v),
             );
         }
         let rules = EndpointRules {
@@ -181,10 +182,10 @@ impl OtlpConfig {
                 url.set_path("/v1/metrics");
             }
             url
-        } else if let Some(raw) = non_empty("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") {
-            parse(&raw, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")?
-        } else if let Some(raw) = non_empty("OTEL_EXPORTER_OTLP_ENDPOINT") {
-            let mut url = parse(&raw, "OTEL_EXPORTER_OTLP_ENDPOINT")?;
+        } else if let Some(raw) = non_empty(vars::OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) {
+            parse(&raw, vars::OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)?
+        } else if let Some(raw) = non_empty(vars::OTEL_EXPORTER_OTLP_ENDPOINT) {
+            let mut url = parse(&raw, vars::OTEL_EXPORTER_OTLP_ENDPOINT)?;
             if let Ok(mut segs) = url.path_segments_mut() {
                 segs.pop_if_empty().extend(["v1", "metrics"]);
             }
@@ -197,17 +198,17 @@ impl OtlpConfig {
         };
         let protocol = match protocol {
             Some(p) => p,
-            None => match non_empty("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
-                .or_else(|| non_empty("OTEL_EXPORTER_OTLP_PROTOCOL"))
+            None => match non_empty(vars::OTEL_EXPORTER_OTLP_METRICS_PROTOCOL)
+                .or_else(|| non_empty(vars::OTEL_EXPORTER_OTLP_PROTOCOL))
             {
                 Some(p) => OtlpProtocol::parse(&p)?,
                 None => OtlpProtocol::Protobuf,
             },
         };
-        let mut resource_attributes = non_empty("OTEL_RESOURCE_ATTRIBUTES")
-            .map(|v| parse_pairs("OTEL_RESOURCE_ATTRIBUTES", &v))
+        let mut resource_attributes = non_empty(vars::OTEL_RESOURCE_ATTRIBUTES)
+            .map(|v| parse_pairs(vars::OTEL_RESOURCE_ATTRIBUTES, &v))
             .unwrap_or_default();
-        if let Some(name) = non_empty("OTEL_SERVICE_NAME") {
+        if let Some(name) = non_empty(vars::OTEL_SERVICE_NAME) {
             merge(
                 &mut resource_attributes,
                 vec![("service.name".to_owned(), name)],

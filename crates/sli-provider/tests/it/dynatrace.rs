@@ -9,6 +9,8 @@ use secrecy::SecretString;
 use sli_provider::dynatrace::DynatraceProvider;
 use sli_provider::{QueryContext, Window};
 
+use crate::fetch_ext::FetchExt as _;
+
 use test_support::dynatrace_query::{Answer, DynatraceQueryFake};
 
 const TOKEN: &str = "dt0c01.TESTTOKEN.SECRETPART";

@@ -7,6 +7,8 @@ use http_policy::{HttpConfig, RetryPolicy};
 use jiff::{SignedDuration, Timestamp};
 use sli_provider::prometheus::PrometheusProvider;
 use sli_provider::{QueryContext, Window};
+
+use crate::fetch_ext::FetchExt as _;
 use test_support::prometheus::{Prometheus, Pushgateway};
 
 const METRICS: &str = "# TYPE trivy_image_vulnerabilities gauge
