@@ -13,7 +13,7 @@ use std::time::Duration;
 use cli_support::{Exit, Failure};
 use keptn_events::client::{KeptnClient, SequenceState, SequenceStatus};
 use keptn_events::evaluation::{EvaluationFinishedData, SloTarget};
-use keptn_events::{CloudEvent, EventResult, KeptnContext, Phase};
+use keptn_events::{CloudEvent, EventResult, KeptnContext, Phase, Status, WireStr as _};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -262,7 +262,8 @@ async fn no_evaluation(
             .is_ok_and(|t| t.task_name().is_some() && t.phase() == Phase::Finished);
         let result = e.data.get("result").and_then(Value::as_str).unwrap_or("");
         let status = e.data.get("status").and_then(Value::as_str).unwrap_or("");
-        is_task_finished && (!EventResult::from(result).passes() || status == "errored")
+        is_task_finished
+            && (!EventResult::from(result).passes() || Status::from(status) == Status::Errored)
     });
     match failed {
         Some(ev) => {
@@ -330,9 +331,9 @@ fn text(v: &EvaluationFinishedData) -> String {
     let e = &v.evaluation;
     let mut s = format!(
         "result: {} (score {}, status {})",
-        if v.result.is_empty() { "-" } else { &v.result },
+        v.result.as_ref().map_or("-", EventResult::as_str),
         number(e.score),
-        if v.status.is_empty() { "-" } else { &v.status }
+        v.status.as_ref().map_or("-", Status::as_str)
     );
     if !v.message.trim().is_empty() {
         let _ = write!(s, "\nmessage: {}", one_line(&v.message));
@@ -364,7 +365,7 @@ fn text(v: &EvaluationFinishedData) -> String {
         let _ = write!(
             s,
             "\n  {name}{key}: {value} -> {} (score {})\n    pass: {}\n    warning: {}",
-            ind.status,
+            ind.status.wire_str(),
             number(ind.score),
             targets(ind.pass_targets.as_ref()),
             targets(ind.warning_targets.as_ref()),
@@ -394,15 +395,16 @@ pub(crate) fn report(v: &Verdict, format: Format, out: &mut dyn Write) -> Result
         };
         return Err(Failure::external(format!(
             "the evaluation did not complete (status {}){msg}",
-            d.status
+            d.status.wire_str()
         )));
     }
     // Keptn's verdict, read as the shipyard controller does (pass and warning pass).
-    match EventResult::from(d.result.as_str()) {
-        r if r.passes() => Ok(Exit::Ok),
-        EventResult::Fail => Ok(Exit::GateFailed),
+    match &d.result {
+        Some(r) if r.passes() => Ok(Exit::Ok),
+        Some(EventResult::Fail) => Ok(Exit::GateFailed),
         other => Err(Failure::external(format!(
-            "the evaluation finished with an unknown result `{other}`"
+            "the evaluation finished with an unknown result `{}`",
+            other.wire_str()
         ))),
     }
 }

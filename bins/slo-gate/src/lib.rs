@@ -15,6 +15,7 @@ use cli_support::files::limits;
 use cli_support::{Exit, Failure, LogArgs, Redactor, env};
 use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severity_list};
 use http_policy::{HttpConfig, Redaction, RetryPolicy};
+use keptn_events::WireStr as _;
 use keptn_events::get_sli::GetSliFinishedData;
 use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
 use quality_gate::{
@@ -496,7 +497,8 @@ async fn run_with(
             exit,
             message: format!(
                 "the evaluation did not run (status {}): {}",
-                outcome.data.status, outcome.data.message
+                outcome.data.status.wire_str(),
+                outcome.data.message
             ),
         })
     }

@@ -31,7 +31,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::{CloudEvent, KeptnContext};
+use crate::wire::string_enum;
+use crate::{CloudEvent, EventResult, KeptnContext};
 
 /// Most pages the client reads from the datastore for one run (100 events each): a run of the
 /// security gate has about a dozen events, so this bound is never reached in practice.
@@ -175,9 +176,9 @@ pub struct StageState {
 /// `latestEvaluation` of a stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatestEvaluation {
-    /// `pass`, `warning` or `fail`.
-    #[serde(default)]
-    pub result: String,
+    /// `pass`, `warning` or `fail`; written as `""` when not set.
+    #[serde(default, with = "crate::wire::go_zero")]
+    pub result: Option<EventResult>,
     /// 0..100.
     #[serde(default)]
     pub score: f64,
@@ -197,82 +198,33 @@ pub struct EventRef {
     pub time: String,
 }
 
-/// A sequence's overall state (go-utils `state.go`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum SequenceStatus {
-    /// Accepted, not started yet.
-    Triggered,
-    /// Running.
-    Started,
-    /// Waiting for another sequence of the same service and stage.
-    Waiting,
-    /// Waiting for an approval.
-    WaitingForApproval,
-    /// Paused by a user.
-    Paused,
-    /// Ended normally (the result is in the events).
-    Finished,
-    /// Aborted by a user.
-    Aborted,
-    /// No executor started a task in time.
-    TimedOut,
-    /// A state this crate does not know.
-    Other(String),
-}
+string_enum!(
+    /// A sequence's overall state (go-utils `state.go`).
+    SequenceStatus {
+        /// Accepted, not started yet.
+        Triggered = "triggered",
+        /// Running.
+        Started = "started",
+        /// Waiting for another sequence of the same service and stage.
+        Waiting = "waiting",
+        /// Waiting for an approval.
+        WaitingForApproval = "waitingForApproval",
+        /// Paused by a user.
+        Paused = "paused",
+        /// Ended normally (the result is in the events).
+        Finished = "finished",
+        /// Aborted by a user.
+        Aborted = "aborted",
+        /// No executor started a task in time.
+        TimedOut = "timedOut",
+    }
+);
 
 impl SequenceStatus {
-    /// The state as written by Keptn.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Triggered => "triggered",
-            Self::Started => "started",
-            Self::Waiting => "waiting",
-            Self::WaitingForApproval => "waitingForApproval",
-            Self::Paused => "paused",
-            Self::Finished => "finished",
-            Self::Aborted => "aborted",
-            Self::TimedOut => "timedOut",
-            Self::Other(s) => s,
-        }
-    }
-
     /// `finished`, `aborted` and `timedOut` end a run.
     #[must_use]
     pub fn is_terminal(&self) -> bool {
         matches!(self, Self::Finished | Self::Aborted | Self::TimedOut)
-    }
-}
-
-impl From<String> for SequenceStatus {
-    fn from(s: String) -> Self {
-        match s.as_str() {
-            "triggered" => Self::Triggered,
-            "started" => Self::Started,
-            "waiting" => Self::Waiting,
-            "waitingForApproval" => Self::WaitingForApproval,
-            "paused" => Self::Paused,
-            "finished" => Self::Finished,
-            "aborted" => Self::Aborted,
-            "timedOut" => Self::TimedOut,
-            _ => Self::Other(s),
-        }
-    }
-}
-
-impl From<SequenceStatus> for String {
-    fn from(s: SequenceStatus) -> Self {
-        match s {
-            SequenceStatus::Other(s) => s,
-            known => known.as_str().to_owned(),
-        }
-    }
-}
-
-impl fmt::Display for SequenceStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -591,5 +543,27 @@ mod tests {
         assert_eq!(s.stages[0].latest_evaluation.as_ref().unwrap().score, 90.0);
         assert_eq!(s.stages[0].extra["new"], 1);
         assert!(SequenceStatus::from("timedOut".to_owned()).is_terminal());
+        assert_eq!(
+            SequenceStatus::from("later"),
+            SequenceStatus::Other("later".into())
+        );
+    }
+
+    #[test]
+    fn latest_evaluation_result_is_typed_and_keeps_its_wire_form() {
+        for (json, result) in [
+            (r#"{"result":"pass","score":90.0}"#, Some(EventResult::Pass)),
+            (r#"{"result":"","score":0.0}"#, None),
+            (
+                r#"{"result":"maybe","score":1.5}"#,
+                Some(EventResult::Other("maybe".into())),
+            ),
+        ] {
+            let e: LatestEvaluation = serde_json::from_str(json).unwrap();
+            assert_eq!(e.result, result, "{json}");
+            assert_eq!(serde_json::to_string(&e).unwrap(), json);
+        }
+        let e: LatestEvaluation = serde_json::from_str(r#"{"score":1}"#).unwrap();
+        assert_eq!(e.result, None);
     }
 }

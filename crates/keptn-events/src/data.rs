@@ -1,64 +1,11 @@
 //! The common `data` fields every Keptn event carries (spec §3).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(from = "String", into = "String")]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-            /// A value this crate does not know, kept as it was.
-            Other(String),
-        }
-
-        impl $name {
-            /// The value as written on the wire.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)+
-                    Self::Other(s) => s,
-                }
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(s: String) -> Self {
-                match s.as_str() {
-                    $($text => Self::$variant,)+
-                    _ => Self::Other(s),
-                }
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(s: &str) -> Self {
-                Self::from(s.to_owned())
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(v: $name) -> String {
-                match v {
-                    $name::Other(s) => s,
-                    known => known.as_str().to_owned(),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::wire::string_enum;
 
 string_enum!(
     /// `data.status`: did the executor manage to do its job (the infrastructure view).
@@ -99,7 +46,8 @@ impl EventResult {
 /// [`CommonData::extra`] (task payloads such as `scan` or `evaluation`).
 ///
 /// All members are optional because Go writes them omit-if-empty; an empty string that was
-/// sent is kept as an empty string, so a round trip never changes the JSON.
+/// sent is kept as an empty string (`Other("")` for `status` and `result`, unlike the typed
+/// task payloads, see [`crate::WireStr`]), so a round trip of any event never changes the JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommonData {
     /// Keptn project.

@@ -1,7 +1,8 @@
 //! `sh.keptn.event.evaluation.*` payloads (go-utils `v0_2_0/evaluation.go`).
 //!
 //! Field names follow Keptn's JSON exactly (camelCase). Fields Go marks `omitempty` are
-//! optional here and skipped when empty; fields Go always writes (`score`, `passTargets`,
+//! optional here and skipped when empty; `status` and `result` are typed, with `""` read as
+//! `None` (see [`crate::WireStr`]); fields Go always writes (`score`, `passTargets`,
 //! `indicatorResults`, ...) are always written, `null` included, so a round trip through
 //! these types keeps the shape lighthouse produces. Unknown members are kept in `extra`.
 //!
@@ -14,18 +15,23 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// `result` value: the quality verdict passed.
-pub const RESULT_PASS: &str = "pass";
-/// `result` value: the verdict is a warning.
-pub const RESULT_WARNING: &str = "warning";
-/// `result` value: the verdict failed.
-pub const RESULT_FAIL: &str = "fail";
-/// `status` value: the executor did its job.
-pub const STATUS_SUCCEEDED: &str = "succeeded";
-/// `status` value: the executor could not do its job.
-pub const STATUS_ERRORED: &str = "errored";
-/// `status` value: the task was aborted.
-pub const STATUS_ABORTED: &str = "aborted";
+use crate::wire::{go_zero, string_enum};
+use crate::{EventResult, Status, WireStr as _};
+
+string_enum!(
+    /// An objective's `status` in `indicatorResults` (lighthouse writes `info` for an
+    /// objective without pass criteria, which keptn/spec does not list).
+    IndicatorStatus {
+        /// The pass criteria hold: score `weight`.
+        Pass = "pass",
+        /// Only the warning criteria hold: score `weight / 2`.
+        Warning = "warning",
+        /// Neither holds, or there is no value: score 0.
+        Fail = "fail",
+        /// Informational (no pass criteria): not scored.
+        Info = "info",
+    }
+);
 
 /// Serializes an `f64` as Go's `encoding/json` would for the values that occur here:
 /// integral values without a fraction, everything else as the shortest round-trip form.
@@ -69,11 +75,11 @@ pub struct EvaluationTriggeredData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// `status` of the previous task (set by the shipyard controller).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub status: String,
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
+    pub status: Option<Status>,
     /// `result` of the previous task.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub result: String,
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
+    pub result: Option<EventResult>,
     /// Message (normally blank on `.triggered`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
@@ -152,11 +158,11 @@ pub struct EvaluationFinishedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// `succeeded`, `errored` or `aborted`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub status: String,
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
+    pub status: Option<Status>,
     /// `pass`, `warning` or `fail`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub result: String,
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
+    pub result: Option<EventResult>,
     /// Human readable detail (lighthouse's exact texts).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
@@ -169,10 +175,10 @@ pub struct EvaluationFinishedData {
 }
 
 impl EvaluationFinishedData {
-    /// `true` when `status` is `succeeded` (or empty, as Go's zero value).
+    /// `true` when `status` is `succeeded` (or not set, Go's zero value).
     #[must_use]
     pub fn succeeded(&self) -> bool {
-        self.status.is_empty() || self.status == STATUS_SUCCEEDED
+        self.status.wire_str().is_empty() || self.status == Some(Status::Succeeded)
     }
 }
 
@@ -185,9 +191,9 @@ pub struct EvaluationDetails {
     /// get-sli window end.
     #[serde(rename = "timeEnd", default)]
     pub time_end: String,
-    /// Computed verdict (`pass`, `warning`, `fail`).
-    #[serde(default)]
-    pub result: String,
+    /// Computed verdict (`pass`, `warning`, `fail`); Go always writes it, `""` when not set.
+    #[serde(default, with = "go_zero")]
+    pub result: Option<EventResult>,
     /// 0..100, never rounded.
     #[serde(default, serialize_with = "go_f64::serialize")]
     pub score: f64,
@@ -234,9 +240,9 @@ pub struct IndicatorResult {
     /// informational objectives).
     #[serde(rename = "keySli", default)]
     pub key_sli: bool,
-    /// `pass`, `warning`, `fail` or `info`.
-    #[serde(default)]
-    pub status: String,
+    /// `pass`, `warning`, `fail` or `info`; Go always writes it, `""` when not set.
+    #[serde(default, with = "go_zero")]
+    pub status: Option<IndicatorStatus>,
 }
 
 impl IndicatorResult {
@@ -383,10 +389,10 @@ mod tests {
     #[test]
     fn null_indicator_results_stay_null_and_empty_message_is_omitted() {
         let d = EvaluationFinishedData {
-            status: "errored".into(),
-            result: "fail".into(),
+            status: Some(Status::Errored),
+            result: Some(EventResult::Fail),
             evaluation: EvaluationDetails {
-                result: "fail".into(),
+                result: Some(EventResult::Fail),
                 ..Default::default()
             },
             ..Default::default()

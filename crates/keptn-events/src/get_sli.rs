@@ -1,12 +1,16 @@
 //! `sh.keptn.event.get-sli.*` payloads (go-utils `v0_2_0/getsli.go`, keptn-events.md §6).
 //!
 //! The task object sits under the JSON key `"get-sli"`. Unknown members are kept in
-//! `extra` so events round-trip.
+//! `extra` so events round-trip; `status` and `result` are typed, with `""` read as `None`
+//! (see [`crate::WireStr`]).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::wire::go_zero;
+use crate::{EventResult, Status};
 
 pub use crate::evaluation::SliResult;
 
@@ -90,11 +94,11 @@ pub struct GetSliFinishedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// `succeeded`, `errored`, `aborted`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub status: String,
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
+    pub status: Option<Status>,
     /// `pass`, `warning` (prometheus: some queries failed) or `fail`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub result: String,
+    #[serde(default, with = "go_zero", skip_serializing_if = "go_zero::is_zero")]
+    pub result: Option<EventResult>,
     /// Error detail.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,

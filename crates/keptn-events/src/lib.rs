@@ -5,6 +5,7 @@ mod data;
 mod envelope;
 mod event_type;
 mod names;
+mod wire;
 
 /// `sh.keptn.event.evaluation.*` payloads (owned by the slo-eval work).
 pub mod evaluation;
@@ -25,3 +26,4 @@ pub use names::{
     ServiceName, StageName, TaskName, validate_project, validate_sequence, validate_service,
     validate_stage, validate_task,
 };
+pub use wire::WireStr;

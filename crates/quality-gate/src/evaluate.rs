@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use keptn_events::evaluation::{EvaluationFinishedData, SliResult};
 use keptn_events::get_sli::GetSliFinishedData;
+use keptn_events::{EventResult, Status};
 use sli_provider::report::ReportSli;
 use sli_provider::{Indicator, ProviderError, QueryContext, ResultConvention, SliProvider, Window};
 use slo_eval::{EvalOptions, Slo, evaluate, missing_slo_result, parse_sli, parse_slo};
@@ -167,20 +168,20 @@ pub fn finished_from_indicators(
         .filter_map(|i| i.outcome.as_ref().err().map(|m| format!("{}: {m}", i.name)))
         .collect();
     let result = match convention {
-        _ if failed.is_empty() => "pass",
-        ResultConvention::Lenient => "pass",
-        ResultConvention::AnyFailed => "fail",
-        ResultConvention::SomeWarnAllFail if failed.len() == indicators.len() => "fail",
-        ResultConvention::SomeWarnAllFail => "warning",
+        _ if failed.is_empty() => EventResult::Pass,
+        ResultConvention::Lenient => EventResult::Pass,
+        ResultConvention::AnyFailed => EventResult::Fail,
+        ResultConvention::SomeWarnAllFail if failed.len() == indicators.len() => EventResult::Fail,
+        ResultConvention::SomeWarnAllFail => EventResult::Warning,
     };
     let mut d = GetSliFinishedData {
-        status: "succeeded".to_owned(),
-        result: result.to_owned(),
-        message: if result == "pass" {
+        status: Some(Status::Succeeded),
+        message: if result == EventResult::Pass {
             String::new()
         } else {
             failed.join("; ")
         },
+        result: Some(result),
         ..GetSliFinishedData::default()
     };
     if let Some(w) = opts.window {
@@ -241,9 +242,9 @@ fn outcome(data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOptions) -
     let verdict = if !data.succeeded() {
         Verdict::Errored
     } else {
-        match data.result.as_str() {
-            "pass" => Verdict::Pass,
-            "warning" => Verdict::Warning,
+        match data.result {
+            Some(EventResult::Pass) => Verdict::Pass,
+            Some(EventResult::Warning) => Verdict::Warning,
             _ => Verdict::Fail,
         }
     };
@@ -252,7 +253,7 @@ fn outcome(data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOptions) -
         Verdict::Warning if opts.fail_on_warning => Decision::Fail,
         Verdict::Warning => Decision::Pass,
         Verdict::Fail => Decision::Fail,
-        Verdict::Errored if matches!(eo.sli_status.as_str(), "errored" | "aborted") => {
+        Verdict::Errored if matches!(eo.sli_status, Some(Status::Errored | Status::Aborted)) => {
             Decision::SliErrored
         }
         Verdict::Errored => Decision::InputError,
@@ -439,20 +440,20 @@ mod tests {
         let o = GateOptions::default();
         assert_eq!(
             finished_from_indicators(&ind, ResultConvention::Lenient, &o).result,
-            "pass"
+            Some(EventResult::Pass)
         );
         let d = finished_from_indicators(&ind, ResultConvention::AnyFailed, &o);
         assert_eq!(
-            (d.result.as_str(), d.message.as_str()),
-            ("fail", "b: no data")
+            (d.result, d.message.as_str()),
+            (Some(EventResult::Fail), "b: no data")
         );
         assert_eq!(
             finished_from_indicators(&ind, ResultConvention::SomeWarnAllFail, &o).result,
-            "warning"
+            Some(EventResult::Warning)
         );
         assert_eq!(
             finished_from_indicators(&ind[1..], ResultConvention::SomeWarnAllFail, &o).result,
-            "fail"
+            Some(EventResult::Fail)
         );
         assert!(!d.get_sli.indicator_values[1].success);
     }

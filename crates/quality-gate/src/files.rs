@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn record_prepends_with_an_id() {
         let d = EvaluationFinishedData {
-            result: "pass".into(),
+            result: Some(keptn_events::EventResult::Pass),
             ..EvaluationFinishedData::default()
         };
         let one = record(None, "h.json", &d).unwrap();
@@ -182,7 +182,7 @@ mod tests {
             Some(&one),
             "h.json",
             &EvaluationFinishedData {
-                result: "fail".into(),
+                result: Some(keptn_events::EventResult::Fail),
                 ..d.clone()
             },
         )

@@ -13,6 +13,7 @@
 
 use keptn_events::evaluation::SliResult;
 use keptn_events::get_sli::GetSliFinishedData;
+use keptn_events::{EventResult, Status};
 use serde_json::Value;
 
 /// Why a values file was refused.
@@ -79,8 +80,8 @@ pub fn parse_sli_values(text: &str) -> Result<GetSliFinishedData, ValuesError> {
         }
     }
     let mut data = GetSliFinishedData {
-        status: "succeeded".to_owned(),
-        result: "pass".to_owned(),
+        status: Some(Status::Succeeded),
+        result: Some(EventResult::Pass),
         ..GetSliFinishedData::default()
     };
     data.get_sli.indicator_values = values;
@@ -129,14 +130,14 @@ mod tests {
         assert_eq!(names, ["vuln_high", "vuln_critical", "vuln_medium"]);
         assert_eq!(d.get_sli.indicator_values[2].value, 14.5);
         assert!(d.get_sli.indicator_values.iter().all(|v| v.success));
-        assert_eq!(d.result, "pass");
+        assert_eq!(d.result, Some(EventResult::Pass));
     }
 
     #[test]
     fn event_data_and_whole_event() {
         let data = r#"{"status":"succeeded","result":"fail","message":"1 SLI failed","get-sli":{"start":"2024-03-05T10:11:13.002Z","end":"2024-03-05T10:16:13.002Z","indicatorValues":[{"metric":"a","value":0,"comparedValue":0,"success":false,"message":"no data"}]}}"#;
         let d = parse_sli_values(data).unwrap();
-        assert_eq!(d.result, "fail");
+        assert_eq!(d.result, Some(EventResult::Fail));
         assert!(!d.get_sli.indicator_values[0].success);
         let event = format!(
             r#"{{"specversion":"1.0","type":"sh.keptn.event.get-sli.finished","source":"x","id":"1","data":{data}}}"#

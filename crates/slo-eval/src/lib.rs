@@ -23,4 +23,8 @@ pub use slo::{
 };
 
 /// The Keptn payload types used in this API, re-exported for convenience.
-pub use keptn_events::evaluation::{EvaluationFinishedData, IndicatorResult, SliResult, SloTarget};
+pub use keptn_events::evaluation::{
+    EvaluationFinishedData, IndicatorResult, IndicatorStatus, SliResult, SloTarget,
+};
+/// The typed `status` and `result` of those payloads (`""` on the wire is `None`).
+pub use keptn_events::{EventResult, Status, WireStr};

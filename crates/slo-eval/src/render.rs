@@ -15,7 +15,10 @@
 
 use std::fmt::Write as _;
 
-use keptn_events::evaluation::{EvaluationFinishedData, IndicatorResult, SloTarget};
+use keptn_events::evaluation::{
+    EvaluationFinishedData, IndicatorResult, IndicatorStatus, SloTarget,
+};
+use keptn_events::{EventResult, Status, WireStr as _};
 
 use crate::gofmt::go_float_v;
 
@@ -56,9 +59,9 @@ fn verdict_word(d: &EvaluationFinishedData) -> &'static str {
     if !d.succeeded() {
         return "ERROR";
     }
-    match d.result.as_str() {
-        "pass" => "PASS",
-        "warning" => "WARNING",
+    match d.result {
+        Some(EventResult::Pass) => "PASS",
+        Some(EventResult::Warning) => "WARNING",
         _ => "FAIL",
     }
 }
@@ -73,9 +76,9 @@ pub fn explain(r: &IndicatorResult) -> String {
             .map(|t| format!("`{}` (target {})", t.criteria, go_float_v(t.target_value)))
             .collect()
     };
-    match r.status.as_str() {
-        "info" => "informational (no pass criteria)".to_owned(),
-        "pass" => String::new(),
+    match &r.status {
+        Some(IndicatorStatus::Info) => "informational (no pass criteria)".to_owned(),
+        Some(IndicatorStatus::Pass) => String::new(),
         status => {
             if let Some(v) = r.value.as_ref().filter(|v| !v.success) {
                 let msg = if v.message.is_empty() {
@@ -95,7 +98,7 @@ pub fn explain(r: &IndicatorResult) -> String {
             } else {
                 format!("value {value} violates {}", pass.join(" and "))
             };
-            if status == "warning" {
+            if *status == Some(IndicatorStatus::Warning) {
                 s.push_str("; within the warning criteria");
             } else {
                 let warn = violated(r.warning_targets.as_ref());
@@ -141,9 +144,9 @@ pub fn render_text(d: &EvaluationFinishedData) -> String {
                 targets_text(r.pass_targets.as_ref()),
                 targets_text(r.warning_targets.as_ref()),
                 if r.key_sli {
-                    format!("{} (key)", r.status)
+                    format!("{} (key)", r.status.wire_str())
                 } else {
-                    r.status.clone()
+                    r.status.wire_str().to_owned()
                 },
                 go_float_v(r.score),
             ]
@@ -179,10 +182,15 @@ pub fn render_text(d: &EvaluationFinishedData) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "Result:  {} ({})", d.result, verdict_word(d));
+    let _ = writeln!(
+        out,
+        "Result:  {} ({})",
+        d.result.wire_str(),
+        verdict_word(d)
+    );
     let _ = writeln!(out, "Score:   {}", go_float_v(d.evaluation.score));
-    if !d.status.is_empty() && d.status != "succeeded" {
-        let _ = writeln!(out, "Status:  {}", d.status);
+    if !d.succeeded() {
+        let _ = writeln!(out, "Status:  {}", d.status.wire_str());
     }
     if !d.message.is_empty() {
         let _ = writeln!(out, "Message: {}", d.message);
@@ -216,13 +224,9 @@ pub fn render_markdown(d: &EvaluationFinishedData) -> String {
     let _ = writeln!(
         out,
         "Result: `{}` | Score: **{}** | Status: `{}`",
-        d.result,
+        d.result.wire_str(),
         go_float_v(d.evaluation.score),
-        if d.status.is_empty() {
-            "succeeded"
-        } else {
-            &d.status
-        }
+        d.status.as_ref().unwrap_or(&Status::Succeeded)
     );
     if !d.message.is_empty() {
         out.push('\n');
@@ -241,9 +245,9 @@ pub fn render_markdown(d: &EvaluationFinishedData) -> String {
             } else {
                 &r.display_name
             };
-            let status = match r.status.as_str() {
-                "fail" => "**fail**".to_owned(),
-                s => s.to_owned(),
+            let status = match &r.status {
+                Some(IndicatorStatus::Fail) => "**fail**".to_owned(),
+                s => s.wire_str().to_owned(),
             };
             let status = if r.key_sli {
                 format!("{status} (key)")
@@ -265,7 +269,7 @@ pub fn render_markdown(d: &EvaluationFinishedData) -> String {
         }
         let failed: Vec<&str> = results
             .iter()
-            .filter(|r| r.status == "fail")
+            .filter(|r| r.status == Some(IndicatorStatus::Fail))
             .map(|r| r.name())
             .collect();
         if !failed.is_empty() {
@@ -321,7 +325,7 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
                 value_text(r),
                 targets_text(r.pass_targets.as_ref()),
                 targets_text(r.warning_targets.as_ref()),
-                r.status,
+                r.status.wire_str(),
                 go_float_v(r.score),
                 r.key_sli
             );
@@ -330,8 +334,8 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
                 "    <testcase classname=\"slo.objectives\" name=\"{}\">",
                 xml(name)
             );
-            match r.status.as_str() {
-                "fail" => {
+            match &r.status {
+                Some(IndicatorStatus::Fail) => {
                     failures += 1;
                     let _ = write!(
                         cases,
@@ -340,8 +344,8 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
                         xml(&detail)
                     );
                 }
-                "warning" | "info" => {
-                    let what = if r.status == "warning" {
+                Some(status @ (IndicatorStatus::Warning | IndicatorStatus::Info)) => {
+                    let what = if *status == IndicatorStatus::Warning {
                         "WARNING"
                     } else {
                         "INFO"
@@ -367,7 +371,7 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
         tests += 1;
         let summary = format!(
             "result: {}\nscore: {}\nmessage: {}",
-            d.result,
+            d.result.wire_str(),
             go_float_v(d.evaluation.score),
             d.message
         );
@@ -375,7 +379,7 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
             cases,
             "    <testcase classname=\"slo\" name=\"total score\">"
         );
-        if d.result == "fail" {
+        if d.result == Some(EventResult::Fail) {
             failures += 1;
             let msg = if d.message.is_empty() {
                 "the evaluation failed"
@@ -407,23 +411,19 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
         if is_error {
             errors = 1;
         } else {
-            failures = usize::from(d.result == "fail");
+            failures = usize::from(d.result == Some(EventResult::Fail));
         }
         let kind = if is_error { "error" } else { "failure" };
         let _ = write!(
             cases,
             "    <testcase classname=\"slo\" name=\"evaluation\">"
         );
-        if is_error || d.result == "fail" {
+        if is_error || d.result == Some(EventResult::Fail) {
             let _ = write!(
                 cases,
                 "\n      <{kind} message=\"{}\" type=\"{}\">{}</{kind}>\n    ",
                 xml(msg),
-                xml(if d.status.is_empty() {
-                    "fail"
-                } else {
-                    &d.status
-                }),
+                xml(d.status.as_ref().map_or("fail", Status::as_str)),
                 xml(msg)
             );
         } else {
@@ -444,10 +444,13 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
     );
     out.push_str("    <properties>\n");
     for (k, v) in [
-        ("status", d.status.clone()),
-        ("result", d.result.clone()),
+        ("status", d.status.wire_str().to_owned()),
+        ("result", d.result.wire_str().to_owned()),
         ("score", go_float_v(d.evaluation.score)),
-        ("evaluation.result", d.evaluation.result.clone()),
+        (
+            "evaluation.result",
+            d.evaluation.result.wire_str().to_owned(),
+        ),
     ] {
         let _ = writeln!(out, "      <property name=\"{k}\" value=\"{}\"/>", xml(&v));
     }

@@ -62,7 +62,7 @@ async fn follows_a_run_from_post_to_evaluation() {
             if s.state.is_terminal() {
                 assert_eq!(
                     s.stages[0].latest_evaluation.as_ref().unwrap().result,
-                    "pass"
+                    Some(keptn_events::EventResult::Pass)
                 );
                 break;
             }
@@ -78,7 +78,7 @@ async fn follows_a_run_from_post_to_evaluation() {
         .unwrap();
     assert_eq!(evals.len(), 1);
     let data: keptn_events::evaluation::EvaluationFinishedData = evals[0].typed_data().unwrap();
-    assert_eq!(data.result, "pass");
+    assert_eq!(data.result, Some(keptn_events::EventResult::Pass));
     assert_eq!(data.evaluation.score, 100.0);
     let all = c.events(&ctx, None).await.unwrap();
     assert!(all.len() >= 8, "{}", all.len());

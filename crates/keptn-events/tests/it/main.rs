@@ -4,3 +4,4 @@
 mod client;
 mod props;
 mod roundtrip;
+mod typed;

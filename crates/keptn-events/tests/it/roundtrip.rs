@@ -135,7 +135,7 @@ fn typed_task_payloads_round_trip_inside_the_envelope() {
     };
     let original: Value = serde_json::from_str(&text("06_")).unwrap();
     let ev: CloudEvent<EvaluationFinishedData> = serde_json::from_str(&text("06_")).unwrap();
-    assert_eq!(ev.data.result, "pass");
+    assert_eq!(ev.data.result, Some(EventResult::Pass));
     assert_eq!(
         ev.data.evaluation.indicator_results.as_ref().unwrap().len(),
         3

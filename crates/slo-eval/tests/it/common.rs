@@ -1,6 +1,9 @@
 use std::path::PathBuf;
 
-use slo_eval::{EvalOptions, EvaluationFinishedData, SliResult, Slo, evaluate, parse_slo};
+use slo_eval::{
+    EvalOptions, EvaluationFinishedData, EventResult, IndicatorStatus, SliResult, Slo, Status,
+    evaluate, parse_slo,
+};
 
 pub(crate) fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -27,18 +30,18 @@ pub(crate) fn eval(slo: &Slo, values: &[SliResult]) -> EvaluationFinishedData {
 /// A previous evaluation whose only indicators are `values` (status pass, success true).
 pub(crate) fn previous(result: &str, values: &[(&str, f64)]) -> EvaluationFinishedData {
     let mut e = EvaluationFinishedData {
-        status: "succeeded".into(),
-        result: result.into(),
+        status: Some(Status::Succeeded),
+        result: EventResult::from_wire(result),
         ..Default::default()
     };
-    e.evaluation.result = result.into();
+    e.evaluation.result = EventResult::from_wire(result);
     e.evaluation.indicator_results = Some(
         values
             .iter()
             .map(|(m, v)| slo_eval::IndicatorResult {
                 score: 1.0,
                 value: Some(ok(m, *v)),
-                status: "pass".into(),
+                status: Some(IndicatorStatus::Pass),
                 ..Default::default()
             })
             .collect(),

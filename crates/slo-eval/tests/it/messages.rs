@@ -1,6 +1,7 @@
 //! Every message lighthouse writes, and the total-score rules (§9).
 
 use slo_eval::{EvalOptions, evaluate};
+use slo_eval::{EventResult, IndicatorStatus, WireStr as _};
 
 use crate::common::{eval, ok, results, slo};
 
@@ -18,8 +19,8 @@ fn pass_keeps_an_empty_message() {
     );
     assert_eq!(
         (
-            d.status.as_str(),
-            d.result.as_str(),
+            d.status.wire_str(),
+            d.result.wire_str(),
             d.message.as_str(),
             d.evaluation.score
         ),
@@ -37,7 +38,7 @@ fn below_target_without_warning_threshold() {
         d.message,
         "Evaluation failed since the calculated score of 50 is below the target value of 90"
     );
-    assert_eq!(d.result, "fail");
+    assert_eq!(d.result, Some(EventResult::Fail));
 }
 
 #[test]
@@ -46,7 +47,7 @@ fn warning_and_fail_below_warning_print_like_go() {
         &two("total_score: {pass: \"90%\", warning: \"49.5\"}\n"),
         &[ok("a", 1.0), ok("b", 9.0)],
     );
-    assert_eq!(d.result, "warning");
+    assert_eq!(d.result, Some(EventResult::Warning));
     assert_eq!(
         d.message,
         "Evaluation returned a warning: the calculated score of 50 is close to the warning target value of 49.5"
@@ -75,7 +76,7 @@ fn score_equal_to_threshold_passes() {
         &two("total_score: {pass: \"50\"}\n"),
         &[ok("a", 1.0), ok("b", 9.0)],
     );
-    assert_eq!(d.result, "pass");
+    assert_eq!(d.result, Some(EventResult::Pass));
 }
 
 #[test]
@@ -109,9 +110,9 @@ fn threshold_errors() {
         let d = eval(&two(total), &[ok("a", 1.0), ok("b", 1.0)]);
         assert_eq!(
             (
-                d.status.as_str(),
-                d.result.as_str(),
-                d.evaluation.result.as_str()
+                d.status.wire_str(),
+                d.result.wire_str(),
+                d.evaluation.result.wire_str()
             ),
             ("errored", "fail", "fail"),
             "{total}"
@@ -130,9 +131,9 @@ fn only_informational_objectives_pass_with_100() {
         "objectives:\n  - sli: a\n    warning:\n      - criteria: [\"<=5\"]\ntotal_score: {pass: \"90%\"}\n",
     );
     let d = eval(&s, &[ok("a", 9.0), ok("extra", 1.0)]);
-    assert_eq!((d.result.as_str(), d.evaluation.score), ("pass", 100.0));
+    assert_eq!((d.result.wire_str(), d.evaluation.score), ("pass", 100.0));
     let r = &results(&d)[0];
-    assert_eq!(r.status, "info");
+    assert_eq!(r.status, Some(IndicatorStatus::Info));
     assert_eq!(r.pass_targets, Some(vec![]));
     let w = r.warning_targets.as_ref().unwrap();
     assert_eq!(
@@ -163,7 +164,7 @@ fn key_sli_failure_message_for_a_failed_criterion() {
         "objectives:\n  - sli: a\n    displayName: Critical\n    key_sli: true\n    pass:\n      - criteria: [\"=0\"]\n  - sli: b\n    pass:\n      - criteria: [\"<=5\"]\ntotal_score: {pass: \"10%\", warning: \"5%\"}\n",
     );
     let d = eval(&s, &[ok("a", 1.0), ok("b", 1.0)]);
-    assert_eq!(d.result, "fail");
+    assert_eq!(d.result, Some(EventResult::Fail));
     assert_eq!(
         d.message,
         "Evaluation failed due to key_sli objective 'Critical': failed evaluation with score 0.000000"
@@ -173,7 +174,7 @@ fn key_sli_failure_message_for_a_failed_criterion() {
         "objectives:\n  - sli: a\n    key_sli: true\n    pass:\n      - criteria: [\"=0\"]\n    warning:\n      - criteria: [\"<=1\"]\ntotal_score: {pass: \"90%\", warning: \"50%\"}\n",
     );
     let d = eval(&s, &[ok("a", 1.0)]);
-    assert_eq!((d.result.as_str(), d.evaluation.score), ("warning", 50.0));
+    assert_eq!((d.result.wire_str(), d.evaluation.score), ("warning", 50.0));
 }
 
 #[test]
@@ -193,7 +194,7 @@ fn or_across_sets_and_targets_of_all_sets() {
     );
     let d = eval(&s, &[ok("a", 42.0)]);
     let r = &results(&d)[0];
-    assert_eq!(r.status, "pass");
+    assert_eq!(r.status, Some(IndicatorStatus::Pass));
     let v: Vec<bool> = r
         .pass_targets
         .as_ref()
@@ -230,9 +231,9 @@ fn unparseable_slo_answer() {
     let d = slo_eval::unparseable_slo_result(&opts);
     assert_eq!(
         (
-            d.status.as_str(),
-            d.result.as_str(),
-            d.evaluation.result.as_str()
+            d.status.wire_str(),
+            d.result.wire_str(),
+            d.evaluation.result.wire_str()
         ),
         ("errored", "fail", "fail")
     );

@@ -1,5 +1,6 @@
 //! slo.yaml / sli.yaml parsing: defaults, Go yaml.v3 typing, positions, §15 corrections.
 
+use slo_eval::WireStr as _;
 use slo_eval::{ParseErrorKind, parse_sli, parse_slo, parse_slo_strict};
 
 use crate::common::{eval, ok, results, slo};
@@ -141,7 +142,7 @@ fn null_document_is_an_error_but_comments_only_is_an_empty_slo() {
     assert!(s.objectives.is_empty());
     let d = eval(&s, &[]);
     assert_eq!(
-        (d.status.as_str(), d.result.as_str(), d.message.as_str()),
+        (d.status.wire_str(), d.result.wire_str(), d.message.as_str()),
         ("errored", "fail", "no target score defined")
     );
 }

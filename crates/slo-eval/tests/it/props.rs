@@ -1,6 +1,7 @@
 //! Property tests: score bounds, monotonicity, text/JSON agreement.
 
 use proptest::prelude::*;
+use slo_eval::WireStr as _;
 use slo_eval::{CriteriaSet, EvalOptions, Objective, SliResult, Slo, TotalScore, evaluate, render};
 
 const CRITERIA: &[&str] = &[
@@ -99,7 +100,7 @@ proptest! {
     fn score_is_always_within_0_and_100(slo in arb_slo(), values in arb_values(), history in arb_history()) {
         let d = evaluate(&slo, &values, &history, &EvalOptions::default());
         prop_assert!((0.0..=100.0).contains(&d.evaluation.score), "score {}", d.evaluation.score);
-        prop_assert!(["pass", "warning", "fail"].contains(&d.result.as_str()));
+        prop_assert!(["pass", "warning", "fail"].contains(&d.result.wire_str()));
         // and the JSON round-trips
         let json = serde_json::to_string(&d).unwrap();
         let back: slo_eval::EvaluationFinishedData = serde_json::from_str(&json).unwrap();
@@ -109,7 +110,7 @@ proptest! {
     #[test]
     fn adding_a_passing_objective_never_lowers_the_score(slo in arb_slo(), values in arb_values(), weight in 1i64..5) {
         let before = evaluate(&slo, &values, &[], &EvalOptions::default());
-        prop_assume!(before.evaluation.indicator_results.is_some() && before.status == "succeeded");
+        prop_assume!(before.evaluation.indicator_results.is_some() && before.status == Some(slo_eval::Status::Succeeded));
         let mut more = slo;
         more.objectives.push(Objective {
             sli: "always_passes".into(),
@@ -147,7 +148,7 @@ proptest! {
         let md = render::render_markdown(&d);
         let junit = render::render_junit(&d);
         let cases = json["evaluation"]["indicatorResults"].as_array().map_or(0, Vec::len);
-        if d.status == "succeeded" && cases > 0 {
+        if d.status == Some(slo_eval::Status::Succeeded) && cases > 0 {
             prop_assert_eq!(junit.matches("<testcase ").count(), cases + 1);
             prop_assert_eq!(md.matches("\n| ").count(), cases + 1);
         }

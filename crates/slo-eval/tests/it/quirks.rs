@@ -1,6 +1,7 @@
 //! One test per quirk of keptn-slo-evaluation.md §12, named after it.
 
 use slo_eval::{EvalOptions, evaluate, missing_slo_result, parse_slo};
+use slo_eval::{EventResult, IndicatorStatus, Status, WireStr as _};
 
 use crate::common::{eval, ok, previous, results, slo};
 
@@ -28,7 +29,7 @@ fn quirk_01_relative_criteria_without_history_are_satisfied_with_target_0() {
         (5.0, true),
         "absolute still applies"
     );
-    assert_eq!(r.status, "fail");
+    assert_eq!(r.status, Some(IndicatorStatus::Fail));
     // with history that has only failed values, too
     let mut prev = previous("pass", &[("m", 1.0)]);
     prev.evaluation.indicator_results.as_mut().unwrap()[0]
@@ -40,7 +41,7 @@ fn quirk_01_relative_criteria_without_history_are_satisfied_with_target_0() {
         "  - sli: m\n    pass:\n      - criteria: [\"<=+10%\"]\n",
     ));
     let d = evaluate(&s, &[ok("m", 1000.0)], &[prev], &EvalOptions::default());
-    assert_eq!(results(&d)[0].status, "pass");
+    assert_eq!(results(&d)[0].status, Some(IndicatorStatus::Pass));
     assert_eq!(
         results(&d)[0].pass_targets.as_ref().unwrap()[0].target_value,
         0.0
@@ -64,11 +65,11 @@ fn quirk_02_unknown_aggregate_function_gives_zero_without_skipping() {
         (0.0, true),
         "5 <= 0 fails: not skipped"
     );
-    assert_eq!(r.status, "fail");
+    assert_eq!(r.status, Some(IndicatorStatus::Fail));
     // case matters: AVG is unknown too
     let s = slo(&yaml.replace("p99", "AVG"));
     let d = evaluate(&s, &[ok("m", 5.0)], &history, &EvalOptions::default());
-    assert_eq!(results(&d)[0].status, "fail");
+    assert_eq!(results(&d)[0].status, Some(IndicatorStatus::Fail));
 }
 
 #[test]
@@ -78,8 +79,8 @@ fn quirk_03_duplicate_sli_objectives_only_first_consumes_the_value() {
     ));
     let d = eval(&s, &[ok("m", 1.0)]);
     let r = results(&d);
-    assert_eq!(r[0].status, "pass");
-    assert_eq!(r[1].status, "fail");
+    assert_eq!(r[0].status, Some(IndicatorStatus::Pass));
+    assert_eq!(r[1].status, Some(IndicatorStatus::Fail));
     let v = r[1].value.as_ref().unwrap();
     assert_eq!(
         (v.success, v.message.as_str()),
@@ -96,7 +97,7 @@ fn quirk_04_failed_objectives_list_relative_targets_as_the_raw_aggregate() {
     let history = [previous("pass", &[("m", 12.0)])];
     let d = evaluate(&s, &[], &history, &EvalOptions::default());
     let r = &results(&d)[0];
-    assert_eq!(r.status, "fail");
+    assert_eq!(r.status, Some(IndicatorStatus::Fail));
     let p = r.pass_targets.as_ref().unwrap();
     assert_eq!(
         (p[0].criteria.as_str(), p[0].target_value, p[0].violated),
@@ -123,10 +124,10 @@ fn quirk_05_key_sli_reported_false_for_failed_sli_and_informational_objectives()
         ],
     );
     let r = results(&d);
-    assert_eq!((r[0].status.as_str(), r[0].key_sli), ("fail", false));
-    assert_eq!((r[1].status.as_str(), r[1].key_sli), ("info", false));
+    assert_eq!((r[0].status.wire_str(), r[0].key_sli), ("fail", false));
+    assert_eq!((r[1].status.wire_str(), r[1].key_sli), ("info", false));
     // ... but the key-SLI failure still applies
-    assert_eq!(d.result, "fail");
+    assert_eq!(d.result, Some(EventResult::Fail));
     assert_eq!(
         d.message,
         "Evaluation failed due to key_sli objective 'A': query timed out"
@@ -141,9 +142,13 @@ fn quirk_06_warning_parse_errors_are_ignored_and_pass_parse_errors_abort() {
     ));
     let d = eval(&s, &[ok("m", 7.0)]);
     let r = &results(&d)[0];
-    assert_eq!(r.status, "fail", "warning list errored => not warned");
+    assert_eq!(
+        r.status,
+        Some(IndicatorStatus::Fail),
+        "warning list errored => not warned"
+    );
     assert_eq!(r.warning_targets, Some(vec![]), "targets discarded");
-    assert_eq!(d.status, "succeeded");
+    assert_eq!(d.status, Some(Status::Succeeded));
 
     let s = slo(&with_total(
         "  - sli: ok\n    pass:\n      - criteria: [\"<=5\"]\n  - sli: response_time_p95\n    pass:\n      - criteria: [\"<=5\", \"5\"]\n",
@@ -151,9 +156,9 @@ fn quirk_06_warning_parse_errors_are_ignored_and_pass_parse_errors_abort() {
     let d = eval(&s, &[ok("ok", 1.0), ok("response_time_p95", 1.0)]);
     assert_eq!(
         (
-            d.status.as_str(),
-            d.result.as_str(),
-            d.evaluation.result.as_str()
+            d.status.wire_str(),
+            d.result.wire_str(),
+            d.evaluation.result.wire_str()
         ),
         ("succeeded", "fail", "fail")
     );
@@ -184,16 +189,16 @@ fn quirk_07_get_sli_fail_forces_result_fail_while_evaluation_may_pass() {
         "  - sli: m\n    pass:\n      - criteria: [\"<=5\"]\n",
     ));
     let opts = EvalOptions {
-        sli_result: "fail".into(),
+        sli_result: Some(EventResult::Fail),
         sli_message: "1 of 2 queries failed".into(),
         ..Default::default()
     };
     let d = evaluate(&s, &[ok("m", 1.0)], &[], &opts);
     assert_eq!(
         (
-            d.status.as_str(),
-            d.result.as_str(),
-            d.evaluation.result.as_str()
+            d.status.wire_str(),
+            d.result.wire_str(),
+            d.evaluation.result.wire_str()
         ),
         ("succeeded", "fail", "pass")
     );
@@ -204,10 +209,13 @@ fn quirk_07_get_sli_fail_forces_result_fail_while_evaluation_may_pass() {
     );
     // a warning result has no effect
     let opts = EvalOptions {
-        sli_result: "warning".into(),
+        sli_result: Some(EventResult::Warning),
         ..Default::default()
     };
-    assert_eq!(evaluate(&s, &[ok("m", 1.0)], &[], &opts).result, "pass");
+    assert_eq!(
+        evaluate(&s, &[ok("m", 1.0)], &[], &opts).result,
+        Some(EventResult::Pass)
+    );
 }
 
 #[test]
@@ -216,16 +224,16 @@ fn quirk_07_get_sli_errored_or_aborted_gives_evaluation_pass_with_result_fail() 
         "  - sli: m\n    pass:\n      - criteria: [\"<=5\"]\n",
     ));
     let opts = EvalOptions {
-        sli_status: "errored".into(),
+        sli_status: Some(Status::Errored),
         sli_message: "token invalid".into(),
         ..Default::default()
     };
     let d = evaluate(&s, &[ok("m", 1.0)], &[], &opts);
     assert_eq!(
         (
-            d.status.as_str(),
-            d.result.as_str(),
-            d.evaluation.result.as_str()
+            d.status.wire_str(),
+            d.result.wire_str(),
+            d.evaluation.result.wire_str()
         ),
         ("errored", "fail", "pass")
     );
@@ -238,15 +246,15 @@ fn quirk_07_get_sli_errored_or_aborted_gives_evaluation_pass_with_result_fail() 
         (0.0, None)
     );
     let opts = EvalOptions {
-        sli_status: "aborted".into(),
+        sli_status: Some(Status::Aborted),
         ..Default::default()
     };
     let d = evaluate(&s, &[ok("m", 1.0)], &[], &opts);
     assert_eq!(
         (
-            d.status.as_str(),
-            d.result.as_str(),
-            d.evaluation.result.as_str()
+            d.status.wire_str(),
+            d.result.wire_str(),
+            d.evaluation.result.wire_str()
         ),
         ("errored", "fail", "pass")
     );
@@ -261,11 +269,15 @@ fn quirk_08_empty_criteria_set_counts_weight_but_adds_nothing_to_total() {
     let d = eval(&s, &[ok("a", 1.0), ok("b", 1.0)]);
     let r = results(&d);
     assert_eq!(
-        (r[0].status.as_str(), r[0].score, r[0].pass_targets.as_ref()),
+        (
+            r[0].status.wire_str(),
+            r[0].score,
+            r[0].pass_targets.as_ref()
+        ),
         ("pass", 1.0, None)
     );
     assert_eq!(d.evaluation.score, 50.0, "maxScore 2, total 1");
-    assert_eq!(d.result, "fail");
+    assert_eq!(d.result, Some(EventResult::Fail));
 }
 
 #[test]
@@ -282,9 +294,9 @@ fn quirk_09_missing_slo_file_passes_in_lighthouse() {
     let d = missing_slo_result(&opts);
     assert_eq!(
         (
-            d.status.as_str(),
-            d.result.as_str(),
-            d.evaluation.result.as_str()
+            d.status.wire_str(),
+            d.result.wire_str(),
+            d.evaluation.result.wire_str()
         ),
         ("succeeded", "pass", "pass")
     );
@@ -301,9 +313,9 @@ fn quirk_10_no_objectives_fail_with_max_score_100() {
     let d = eval(&s, &[ok("m", 1.0)]);
     assert_eq!(
         (
-            d.status.as_str(),
-            d.result.as_str(),
-            d.evaluation.result.as_str()
+            d.status.wire_str(),
+            d.result.wire_str(),
+            d.evaluation.result.wire_str()
         ),
         ("succeeded", "fail", "fail")
     );
@@ -317,7 +329,7 @@ fn quirk_10_no_objectives_fail_with_max_score_100() {
     let s = slo("objectives: [~]\ntotal_score: {pass: \"0%\"}\n");
     let d = eval(&s, &[]);
     assert_eq!(
-        (d.result.as_str(), d.evaluation.result.as_str()),
+        (d.result.wire_str(), d.evaluation.result.wire_str()),
         ("fail", "pass")
     );
 }
@@ -393,7 +405,7 @@ fn quirk_13_percentage_against_a_baseline_of_zero_collapses_to_zero() {
         &history,
         &EvalOptions::default(),
     );
-    assert_eq!(d.result, "pass");
+    assert_eq!(d.result, Some(EventResult::Pass));
 }
 
 #[test]
@@ -412,7 +424,7 @@ fn quirk_03_values_are_taken_by_swapping_the_last_entry_into_the_hole() {
     let d = eval(&s, &values);
     let r = results(&d);
     assert_eq!(r[1].value.as_ref().unwrap().value, 2.0);
-    assert_eq!(d.result, "pass");
+    assert_eq!(d.result, Some(EventResult::Pass));
     assert_eq!(
         d.message,
         "Lighthouse received additional SLIs, which are not specified as SLO: c, b . Please consider using them as an SLO."
@@ -426,15 +438,15 @@ fn informational_key_sli_without_value_passes_lighthouse_but_fails_the_gate_rule
     ));
     // Lighthouse-exact: the informational key SLI is ignored, the evaluation passes.
     let mut d = eval(&s, &[ok("m", 1.0)]);
-    assert_eq!((d.result.as_str(), d.evaluation.score), ("pass", 100.0));
-    assert_eq!(results(&d)[0].status, "info");
+    assert_eq!((d.result.wire_str(), d.evaluation.score), ("pass", 100.0));
+    assert_eq!(results(&d)[0].status, Some(IndicatorStatus::Info));
     // The gate's fail-closed rule on top of it.
     assert_eq!(slo_eval::fail_on_missing_key_slis(&s, &mut d), vec!["gone"]);
     assert_eq!(
-        (d.result.as_str(), d.evaluation.result.as_str()),
+        (d.result.wire_str(), d.evaluation.result.wire_str()),
         ("fail", "fail")
     );
-    assert_eq!(results(&d)[0].status, "fail");
+    assert_eq!(results(&d)[0].status, Some(IndicatorStatus::Fail));
     assert!(d.message.contains("'gone'"), "{}", d.message);
     // A failed retrieval (success: false) counts as no value; a value leaves it alone.
     let mut d = eval(
@@ -445,5 +457,5 @@ fn informational_key_sli_without_value_passes_lighthouse_but_fails_the_gate_rule
     assert!(d.message.contains("timeout"), "{}", d.message);
     let mut d = eval(&s, &[ok("m", 1.0), ok("gone", 3.0)]);
     assert!(slo_eval::fail_on_missing_key_slis(&s, &mut d).is_empty());
-    assert_eq!(d.result, "pass");
+    assert_eq!(d.result, Some(EventResult::Pass));
 }

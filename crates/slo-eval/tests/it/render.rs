@@ -1,5 +1,6 @@
 //! Renderer details beyond the worked-example goldens.
 
+use slo_eval::Status;
 use slo_eval::render::{render_junit, render_markdown, render_text};
 use slo_eval::{EvalOptions, evaluate};
 
@@ -20,7 +21,7 @@ fn junit_escapes_and_marks_warnings_and_errors() {
     );
 
     let opts = EvalOptions {
-        sli_status: "errored".into(),
+        sli_status: Some(Status::Errored),
         sli_message: "401 <unauthorized>".into(),
         ..Default::default()
     };

@@ -4,11 +4,12 @@ use slo_eval::{
     EvalOptions, UNDECODABLE_KEY, comparison_value, evaluate, parse_history, percentile,
     select_comparison,
 };
+use slo_eval::{EventResult, WireStr as _};
 
 use crate::common::{ok, previous, results, slo};
 
 fn results_of(sel: &[&slo_eval::EvaluationFinishedData]) -> Vec<String> {
-    sel.iter().map(|e| e.result.clone()).collect()
+    sel.iter().map(|e| e.result.wire_str().to_owned()).collect()
 }
 
 fn history() -> Vec<slo_eval::EvaluationFinishedData> {
@@ -91,7 +92,7 @@ fn compare_with_is_case_sensitive() {
 #[test]
 fn filter_uses_event_result_not_evaluation_result() {
     let mut h = vec![previous("pass", &[("m", 1.0)])];
-    h[0].evaluation.result = "fail".into();
+    h[0].evaluation.result = Some(EventResult::Fail);
     let s = slo("comparison:\n  include_result_with_score: pass\n");
     assert_eq!(select_comparison(&s, &h).len(), 1);
 }
@@ -106,7 +107,7 @@ fn undecodable_history_entries_count_but_contribute_nothing() {
     let h = parse_history(json).unwrap();
     assert_eq!(h.len(), 3);
     assert!(h[0].extra.contains_key(UNDECODABLE_KEY));
-    assert_eq!(h[0].result, "pass");
+    assert_eq!(h[0].result, Some(EventResult::Pass));
     let s = slo(
         "comparison:\n  compare_with: several_results\n  number_of_comparison_results: 2\nobjectives:\n  - sli: m\n    pass:\n      - criteria: [\"<=+0\"]\ntotal_score: {pass: \"90%\"}\n",
     );
@@ -115,7 +116,7 @@ fn undecodable_history_entries_count_but_contribute_nothing() {
     assert_eq!(comparison_value("avg", &sel, "m"), (10.0, false));
     let d = evaluate(&s, &[ok("m", 10.0)], &h, &EvalOptions::default());
     assert_eq!(d.evaluation.compared_events, ["e2"]);
-    assert_eq!(d.result, "pass");
+    assert_eq!(d.result, Some(EventResult::Pass));
     assert!(parse_history("{}").is_err());
     assert!(
         parse_history("[1, null]").unwrap()[0]
@@ -201,5 +202,5 @@ fn relative_criteria_use_the_aggregate() {
         t,
         [(22.0, false), (18.0, false), (22.0, false), (18.0, false)]
     );
-    assert_eq!(d.result, "pass");
+    assert_eq!(d.result, Some(EventResult::Pass));
 }

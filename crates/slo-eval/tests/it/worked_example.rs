@@ -1,6 +1,7 @@
 //! keptn-slo-evaluation.md §13, end to end at library level, against the saved fixture.
 
 use keptn_events::get_sli::GetSliFinishedData;
+use slo_eval::{EventResult, Status, WireStr as _};
 use slo_eval::{evaluate_get_sli, parse_history, render};
 
 use crate::common::{read, results, slo};
@@ -16,9 +17,9 @@ fn run() -> slo_eval::EvaluationFinishedData {
 #[test]
 fn worked_example_matches_the_spec() {
     let d = run();
-    assert_eq!(d.status, "succeeded");
-    assert_eq!(d.result, "fail");
-    assert_eq!(d.evaluation.result, "fail");
+    assert_eq!(d.status, Some(Status::Succeeded));
+    assert_eq!(d.result, Some(EventResult::Fail));
+    assert_eq!(d.evaluation.result, Some(EventResult::Fail));
     assert_eq!(d.evaluation.score, 50.0);
     assert_eq!(
         d.message,
@@ -32,14 +33,14 @@ fn worked_example_matches_the_spec() {
     assert_eq!(r.len(), 3);
     // critical: 0 = 0, pass, score 1, key SLI, no history for it => comparedValue 0
     assert_eq!(
-        (r[0].status.as_str(), r[0].score, r[0].key_sli),
+        (r[0].status.wire_str(), r[0].score, r[0].key_sli),
         ("pass", 1.0, true)
     );
     assert_eq!(r[0].display_name, "Critical CVEs");
     assert_eq!(r[0].value.as_ref().unwrap().compared_value, 0.0);
     assert_eq!(r[0].warning_targets, None);
     // high: 7 <= 5 no, 7 <= 10 yes => warning, 0.5
-    assert_eq!((r[1].status.as_str(), r[1].score), ("warning", 0.5));
+    assert_eq!((r[1].status.wire_str(), r[1].score), ("warning", 0.5));
     let pt = r[1].pass_targets.as_ref().unwrap();
     assert_eq!(
         (pt[0].criteria.as_str(), pt[0].target_value, pt[0].violated),
@@ -51,7 +52,7 @@ fn worked_example_matches_the_spec() {
         ("<=10", 10.0, false)
     );
     // medium: B = 12 (the failing 1000 is filtered out), target 13.2, 14 <= 13.2 no => fail
-    assert_eq!((r[2].status.as_str(), r[2].score), ("fail", 0.0));
+    assert_eq!((r[2].status.wire_str(), r[2].score), ("fail", 0.0));
     assert_eq!(r[2].value.as_ref().unwrap().compared_value, 12.0);
     let pt = r[2].pass_targets.as_ref().unwrap();
     assert_eq!((pt[0].target_value, pt[0].violated), (13.2, true));
