@@ -48,7 +48,7 @@ impl HttpConfig {
     /// # Errors
     /// When the TLS backend cannot be initialised.
     pub fn client(&self) -> Result<reqwest::Client, HttpError> {
-        reqwest::Client::builder()
+        client_builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(self.user_agent.clone())
@@ -56,6 +56,21 @@ impl HttpConfig {
             .build()
             .map_err(|e| HttpError::Client(e.to_string()))
     }
+}
+
+/// The start of every `reqwest::Client` in the workspace, tests included.
+///
+/// reqwest is built without a crypto provider (`rustls-no-provider`, so that aws-lc and its C
+/// build stay out); it panics when a client is built before one is installed. Installing ring
+/// here, once, before handing out the builder makes that panic impossible by construction.
+#[must_use]
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // `Err` means another provider was installed first (an embedding application); keep it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
 }
 
 /// How a client removes secrets from the text it hands back (server bodies, per-line errors,

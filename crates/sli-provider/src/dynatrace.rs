@@ -316,7 +316,7 @@ mod tests {
         let p = DynatraceProvider::new(
             Url::parse("https://abc.live.dynatrace.com").unwrap(),
             SecretString::from("dt0c01.SECRETSECRET"),
-            reqwest::Client::new(),
+            http_policy::client_builder().build().unwrap(),
         );
         assert!(!format!("{p:?}").contains("SECRETSECRET"));
         assert_eq!(

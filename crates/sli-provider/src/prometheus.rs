@@ -301,7 +301,7 @@ mod tests {
     fn query_url_keeps_a_path_prefix() {
         let p = PrometheusProvider::new(
             Url::parse("http://127.0.0.1:9090/prom").unwrap(),
-            reqwest::Client::new(),
+            http_policy::client_builder().build().unwrap(),
         );
         assert_eq!(
             p.query_url().as_str(),
@@ -309,7 +309,7 @@ mod tests {
         );
         let p = PrometheusProvider::new(
             Url::parse("http://127.0.0.1:9090/").unwrap(),
-            reqwest::Client::new(),
+            http_policy::client_builder().build().unwrap(),
         );
         assert_eq!(p.query_url().as_str(), "http://127.0.0.1:9090/api/v1/query");
     }

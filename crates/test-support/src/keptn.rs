@@ -1134,7 +1134,7 @@ mod tests {
     use super::*;
 
     fn client() -> reqwest::Client {
-        reqwest::Client::builder()
+        http_policy::client_builder()
             .timeout(std::time::Duration::from_secs(5))
             .build()
             .unwrap()

@@ -46,7 +46,7 @@ pub fn wait_for_port(addr: SocketAddr, limit: Duration) -> Result<(), String> {
 /// # Errors
 /// When it never does.
 pub async fn wait_for_http(url: &str, limit: Duration) -> Result<(), String> {
-    let client = reqwest::Client::builder()
+    let client = http_policy::client_builder()
         .timeout(Duration::from_secs(2))
         .build()
         .map_err(|e| e.to_string())?;

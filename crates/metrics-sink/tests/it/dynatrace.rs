@@ -296,7 +296,7 @@ async fn the_query_endpoint_reads_back_what_was_ingested() {
     let fake = FakeDynatrace::start();
     let sink = DynatraceSink::new(config(&fake)).unwrap();
     sink.push(&snapshot(ALPINE_IMAGE, &ALPINE)).await.unwrap();
-    let client = reqwest::Client::new();
+    let client = http_policy::client_builder().build().unwrap();
     let resp = client
         .get(format!("{}/api/v2/metrics/query", fake.url()))
         .query(&[("metricSelector", "trivy.vulnerabilities.CRITICAL")])
@@ -313,7 +313,7 @@ async fn the_query_endpoint_reads_back_what_was_ingested() {
 #[tokio::test]
 async fn the_fake_answers_bad_lines_like_the_api() {
     let fake = FakeDynatrace::start();
-    let client = reqwest::Client::new();
+    let client = http_policy::client_builder().build().unwrap();
     let post = |body: &'static str, ct: &'static str| {
         client
             .post(format!("{}/api/v2/metrics/ingest", fake.url()))

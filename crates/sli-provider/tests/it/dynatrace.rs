@@ -200,7 +200,7 @@ async fn a_query_dynatrace_rejects_fails_only_that_sli() {
 async fn the_fake_is_strict() {
     let fake = DynatraceQueryFake::start(TOKEN);
     fake.answer("m", Answer::Value(1.0));
-    let client = reqwest::Client::new();
+    let client = http_policy::client_builder().build().unwrap();
     let url = format!("{}/api/v2/metrics/query", fake.url());
     let get = |params: Vec<(&'static str, &'static str)>, auth: Option<&str>, accept: &str| {
         let mut r = client.get(&url).query(&params).header("Accept", accept);
