@@ -63,7 +63,6 @@ impl HttpConfig {
 /// reqwest is built without a crypto provider (`rustls-no-provider`, so that aws-lc and its C
 /// build stay out); it panics when a client is built before one is installed. Installing ring
 /// here, once, before handing out the builder makes that panic impossible by construction.
-#[must_use]
 pub fn client_builder() -> reqwest::ClientBuilder {
     static PROVIDER: std::sync::Once = std::sync::Once::new();
     PROVIDER.call_once(|| {

@@ -28,7 +28,12 @@ fn start_server(dir: &std::path::Path) -> (Server, u16, Vec<u8>) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let status = openssl(&["req", "-x509", "-newkey", "ec", "-pkeyopt"])
         .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
-        .args(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
         // A server certificate, not a CA (webpki refuses a CA certificate as the end entity).
         .args(["-addext", "basicConstraints=critical,CA:FALSE"])
         .args(["-addext", "extendedKeyUsage=serverAuth"])
@@ -60,7 +65,10 @@ fn start_server(dir: &std::path::Path) -> (Server, u16, Vec<u8>) {
     let server = Server(child);
     let start = Instant::now();
     while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "openssl s_server did not listen");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "openssl s_server did not listen"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     (server, port, std::fs::read(&cert).unwrap())
@@ -78,7 +86,14 @@ async fn https_handshake_with_ring_and_certificate_checks() {
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap();
-    let body = trusting.get(&url).send().await.unwrap().text().await.unwrap();
+    let body = trusting
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("s_server"), "unexpected page: {body:.200}");
 
     // The workspace's own client does not trust a self-signed certificate.
