@@ -30,6 +30,6 @@ e2e:
 bench:
     bash bench/run.sh
 
-# needs a Docker engine (none on the development machines)
+# the container image (needs a Docker engine; builds its bases offline when no registry answers)
 docker:
-    docker build -t vulngate:dev .
+    bash scripts/build-image.sh

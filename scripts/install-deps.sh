@@ -31,7 +31,9 @@ fi
 trivy --version | head -1 >&2
 
 if [ "$what" = test ]; then
-  pkgs=(prometheus prometheus-pushgateway docker-registry skopeo jq time)
+  # debootstrap: scripts/build-image.sh makes the image's Debian base with it when no registry
+  # can be reached.
+  pkgs=(prometheus prometheus-pushgateway docker-registry skopeo jq time debootstrap)
   missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

