@@ -69,6 +69,7 @@ pub fn client_builder() -> reqwest::ClientBuilder {
         // `Err` means another provider was installed first (an embedding application); keep it.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+    #[allow(clippy::disallowed_methods)] // the one place allowed to (clippy.toml)
     reqwest::Client::builder()
 }
 

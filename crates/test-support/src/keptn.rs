@@ -362,7 +362,9 @@ impl FakeKeptn {
             .build()
             .expect("runtime");
         rt.block_on(async {
-            let answer = reqwest::Client::new()
+            let answer = http_policy::client_builder()
+                .build()
+                .expect("HTTP client")
                 .post(url)
                 .header("x-token", token)
                 .header("content-type", "application/json")
