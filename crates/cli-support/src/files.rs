@@ -312,6 +312,23 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_byte_order_mark_is_dropped_once() {
+        let t = read_text_from(&b"\xEF\xBB\xBFkey: 1\n"[..]).unwrap();
+        assert_eq!(t, "key: 1\n");
+        // Only the first one is a mark; a second is text and stays.
+        let t = read_text_from(&b"\xEF\xBB\xBF\xEF\xBB\xBFx"[..]).unwrap();
+        assert_eq!(t, "\u{feff}x");
+        // Not at the start: text, kept.
+        let t = read_text_from(&b"a\xEF\xBB\xBF"[..]).unwrap();
+        assert_eq!(t, "a\u{feff}");
+        // A mark alone is an empty file.
+        assert_eq!(read_text_from(&b"\xEF\xBB\xBF"[..]).unwrap(), "");
+        // Offsets in errors still count from the start of the file.
+        let e = read_text_from(&b"\xEF\xBB\xBFab\xFF"[..]).unwrap_err();
+        assert!(e.to_string().contains("offset 5"), "{e}");
+    }
+
+    #[test]
     fn text_within_the_limit_is_read_whole() {
         let text = "a: 1\n".repeat(50_000);
         assert_eq!(
