@@ -1,15 +1,14 @@
 //! A UTF-8 byte-order mark at the start of any input file is accepted: every input kind of
-//! `slo-gate`, run once plain and once with the mark, gives the same exit code and output.
+//! `slo-gate`, run once plain and once with the mark, gives the same exit code and output
+//! (token files: `cli.rs`, beside the Dynatrace fake).
 #![allow(missing_docs)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use test_support::dynatrace_query::{Answer, DynatraceQueryFake};
 use test_support::fixtures::{fixture, report};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-const TOKEN: &str = "dt0c01.BOMTEST.VERYSECRETPART";
 
 fn fx(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -257,37 +256,4 @@ fn every_input_file_may_start_with_a_byte_order_mark() {
         args.extend(["--ignore-file", bom.to_str().unwrap()]);
         assert_ne!(ignored(&args), all, "{f} with a BOM ignores nothing");
     }
-}
-
-#[test]
-fn a_token_file_may_start_with_a_byte_order_mark() {
-    let fake = DynatraceQueryFake::start(TOKEN);
-    fake.answer("trivy.vulnerabilities.CRITICAL", Answer::Value(3.0));
-    fake.answer("trivy.vulnerabilities.HIGH", Answer::Value(12.0));
-    let dir = tempfile::tempdir().unwrap();
-    let token = text(dir.path(), "token", &format!("{TOKEN}\n"));
-    let c = case(
-        "token file",
-        &[
-            "--slo",
-            fx("gates/backend.yaml").to_str().unwrap(),
-            "--sli",
-            fx("dynatrace-sli.yaml").to_str().unwrap(),
-            "--provider",
-            "dynatrace",
-            "--format",
-            "json",
-            "--retries",
-            "1",
-            "--from",
-            "2026-11-22T07:00:00Z",
-            "--to",
-            "2026-11-22T07:05:00Z",
-            "--dynatrace-token-file",
-            "{}",
-        ],
-        token,
-    );
-    // The fake answers only the exact token: a mark left in it would be refused (exit 3).
-    assert_same_with_bom(dir.path(), &c, &[("DT_TENANT", fake.url())]);
 }
