@@ -631,8 +631,16 @@ fn prometheus_unreachable_exits_3() {
 const TOKEN: &str = "dt0c01.SLOGATETEST.VERYSECRETPART";
 
 fn dynatrace(fake: &DynatraceQueryFake, token: &str) -> std::process::Output {
-    gate()
-        .arg("--slo")
+    dynatrace_cmd(fake)
+        .env("DT_API_TOKEN", token)
+        .output()
+        .unwrap()
+}
+
+/// slo-gate on the Dynatrace fake, without a token.
+fn dynatrace_cmd(fake: &DynatraceQueryFake) -> Command {
+    let mut c = gate();
+    c.arg("--slo")
         .arg(fx("gates/backend.yaml"))
         .arg("--sli")
         .arg(fx("dynatrace-sli.yaml"))
@@ -650,10 +658,30 @@ fn dynatrace(fake: &DynatraceQueryFake, token: &str) -> std::process::Output {
             "--to",
             "2026-11-22T07:05:00Z",
         ])
-        .env("DT_TENANT", fake.url())
-        .env("DT_API_TOKEN", token)
-        .output()
-        .unwrap()
+        .env("DT_TENANT", fake.url());
+    c
+}
+
+#[test]
+fn a_token_file_may_start_with_a_byte_order_mark() {
+    let fake = DynatraceQueryFake::start(TOKEN);
+    fake.answer("trivy.vulnerabilities.CRITICAL", Answer::Value(3.0));
+    fake.answer("trivy.vulnerabilities.HIGH", Answer::Value(12.0));
+    let dir = tempfile::tempdir().unwrap();
+    let run = |text: &str| {
+        let f = test_support::cli::write(dir.path(), "token", text);
+        dynatrace_cmd(&fake)
+            .arg("--dynatrace-token-file")
+            .arg(f)
+            .output()
+            .unwrap()
+    };
+    let plain = run(&format!("{TOKEN}\n"));
+    assert_eq!(plain.status.code(), Some(0), "{plain:?}");
+    // The fake answers only the exact token: a mark left in it would be refused (exit 3).
+    let marked = run(&format!("\u{feff}{TOKEN}\n"));
+    assert_eq!(marked.status.code(), Some(0), "{marked:?}");
+    assert_eq!(marked.stdout, plain.stdout);
 }
 
 #[test]

@@ -510,7 +510,9 @@ impl Cli {
             .sinks
             .build(env, dynatrace_token, redaction, writer, stdout_format)
             .map_err(Failure::usage)?;
-        let no_backend = fanout.names().iter().all(|n| *n == "stdout");
+        // The seed's "metrics will not be pushed" line is for a run with no sink at all; an
+        // explicit `--sink stdout` is a choice, and the line would contradict its report.
+        let no_backend = fanout.names().is_empty();
         Ok(Sinks {
             fanout,
             no_backend,

@@ -63,6 +63,121 @@ fn seed_lines_for_trivy_security_critical() {
 }
 
 #[test]
+fn an_explicit_stdout_sink_does_not_say_metrics_will_not_be_pushed() {
+    let out = trivy_scan()
+        .args(["--sink", "stdout", "--report"])
+        .arg(report("generated-0.76-image-alpine-3.14.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("will not be pushed"), "{text}");
+    assert!(
+        text.starts_with(
+            "Checking 5 security levels: ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN']\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("Finished. Total Vulnerability Count: 29\n"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("metrics: stdout accepted 6 metrics"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Every file trivy-scan reads, with a UTF-8 byte-order mark in front, gives the same
+/// output as without it.
+#[test]
+fn every_input_file_may_start_with_a_byte_order_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The marked copy keeps the file's name (the output names ignore files).
+    let marked_dir = d.join("marked");
+    std::fs::create_dir(&marked_dir).unwrap();
+    let bom = |src: &std::path::Path| {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend(std::fs::read(src).unwrap());
+        test_support::cli::write(
+            &marked_dir,
+            &src.file_name().unwrap().to_string_lossy(),
+            bytes,
+        )
+    };
+    let rep = report("alpine-3.9-image-critical.json");
+    let slo = write(d, "slo.yaml", &SEED_SLO.replace("LIMIT", "2"));
+    let sli = write(d, "sli.yaml", SEED_SLI);
+    let ignore = write(d, "trivyignore", "CVE-2019-14697\n");
+    let ignore_yaml = write(
+        d,
+        "trivyignore.yaml",
+        "vulnerabilities:\n  - id: CVE-2019-14697\n",
+    );
+    let run = |report: &std::path::Path, extra: &[&std::ffi::OsStr]| {
+        let out = trivy_scan()
+            .args(["--format", "json", "--report"])
+            .arg(report)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        (out.status.code(), stdout(&out))
+    };
+    // Each case: the flag, the file, and the other arguments it needs.
+    let cases: Vec<(&str, PathBuf, Vec<&std::ffi::OsStr>)> = vec![
+        ("--report", rep.clone(), vec![]),
+        (
+            "--input-format trivy",
+            rep.clone(),
+            vec!["--input-format".as_ref(), "trivy".as_ref()],
+        ),
+        (
+            "--ignore-file",
+            ignore.clone(),
+            vec!["--ignore-file".as_ref()],
+        ),
+        (
+            "--ignore-file (YAML)",
+            ignore_yaml.clone(),
+            vec!["--ignore-file".as_ref()],
+        ),
+        (
+            "--slo",
+            slo.clone(),
+            vec!["--sli".as_ref(), sli.as_os_str(), "--slo".as_ref()],
+        ),
+        (
+            "--sli",
+            sli.clone(),
+            vec!["--slo".as_ref(), slo.as_os_str(), "--sli".as_ref()],
+        ),
+    ];
+    for (what, file, args) in cases {
+        let marked = bom(&file);
+        let (plain, bommed) = if what.starts_with("--report") || what.starts_with("--input") {
+            (run(&file, &args), run(&marked, &args))
+        } else {
+            let mut a = args.clone();
+            a.push(file.as_os_str());
+            let mut b = args.clone();
+            b.push(marked.as_os_str());
+            (run(&rep, &a), run(&rep, &b))
+        };
+        assert_eq!(bommed, plain, "{what} with a BOM");
+    }
+    // The marked ignore files really ignore the finding on their first line.
+    let all = run(&rep, &[]).1;
+    for f in [&ignore, &ignore_yaml] {
+        let marked = bom(f);
+        let (_, out) = run(&rep, &["--ignore-file".as_ref(), marked.as_os_str()]);
+        assert_ne!(out, all, "{} with a BOM ignores nothing", f.display());
+    }
+}
+
+#[test]
 fn seed_lines_list_several_levels_like_python() {
     let out = trivy_scan()
         .env("TRIVY_SECURITY", "critical,High")

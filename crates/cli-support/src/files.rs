@@ -6,7 +6,8 @@
 //! grows past `limit` (no doubling beyond it), so a huge file, a device or an endless stream
 //! ends in an error, not in memory exhaustion. A NUL byte ends the read at once: no text
 //! input (YAML, JSON, ignore files, tokens) may hold one, so `/dev/zero` is refused after
-//! its first block. Reports are streamed by their parsers and are not read here.
+//! its first block. A leading UTF-8 byte-order mark is dropped. Reports are streamed by their
+//! parsers and are not read here (their readers drop the mark too).
 //!
 //! **Writing.** [`write_atomic`] writes a temp file in the target's directory and renames it
 //! over the target, so a reader never sees a partial file. An existing symlink is followed
@@ -107,16 +108,27 @@ pub fn read_text_from_limited(mut reader: impl Read, limit: u64) -> io::Result<S
         }
         buf.extend_from_slice(part);
     }
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the text: strip it
+    // here, where every whole-file input enters, so no parser ever sees it.
+    let bom = if buf.starts_with(UTF8_BOM) {
+        buf.drain(..UTF8_BOM.len());
+        UTF8_BOM.len()
+    } else {
+        0
+    };
     String::from_utf8(buf).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
                 "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
+                bom + e.utf8_error().valid_up_to()
             ),
         )
     })
 }
+
+/// The UTF-8 byte-order mark, accepted (and dropped) at the start of every input.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn too_large(limit: u64) -> io::Error {
     let shown = if limit >= 1 << 20 {
@@ -297,6 +309,23 @@ mod tests {
         assert_eq!(r.read, 64 * 1024);
         let e = read_text_from(&b"ok\n\0"[..]).unwrap_err();
         assert!(e.to_string().contains("offset 3"), "{e}");
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped_once() {
+        let t = read_text_from(&b"\xEF\xBB\xBFkey: 1\n"[..]).unwrap();
+        assert_eq!(t, "key: 1\n");
+        // Only the first one is a mark; a second is text and stays.
+        let t = read_text_from(&b"\xEF\xBB\xBF\xEF\xBB\xBFx"[..]).unwrap();
+        assert_eq!(t, "\u{feff}x");
+        // Not at the start: text, kept.
+        let t = read_text_from(&b"a\xEF\xBB\xBF"[..]).unwrap();
+        assert_eq!(t, "a\u{feff}");
+        // A mark alone is an empty file.
+        assert_eq!(read_text_from(&b"\xEF\xBB\xBF"[..]).unwrap(), "");
+        // Offsets in errors still count from the start of the file.
+        let e = read_text_from(&b"\xEF\xBB\xBFab\xFF"[..]).unwrap_err();
+        assert!(e.to_string().contains("offset 5"), "{e}");
     }
 
     #[test]

@@ -497,6 +497,10 @@ mod tests {
         let both = load_secret(Some(&s), Some(&f), "token").unwrap_err();
         assert_eq!(both.exit, Exit::Usage);
         assert!(!both.message.contains("MARKER"));
+        // A token file saved with a byte-order mark: the mark is not part of the token.
+        std::fs::write(&f, "\u{feff}dt0c01.MARKER\n").unwrap();
+        let s = load_secret(None, Some(&f), "token").unwrap().unwrap();
+        assert_eq!(s.expose_secret(), "dt0c01.MARKER");
         let empty = dir.path().join("empty");
         std::fs::write(&empty, "\n").unwrap();
         assert!(load_secret(None, Some(&empty), "token").is_err());

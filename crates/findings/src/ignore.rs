@@ -93,7 +93,10 @@ impl IgnoreRules {
         }
         let text = String::from_utf8(bytes)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))?;
-        Self::from_text(&text, path, today)
+        // The binaries read through `cli_support`'s reader, which drops a UTF-8 byte-order
+        // mark; this library entry drops it itself.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        Self::from_text(text, path, today)
     }
 
     /// Parses the text of the ignore file at `path` (read by the caller, e.g. through the

@@ -1,7 +1,8 @@
 //! Human and CI renderings of an evaluation result.
 //!
 //! * [`render_text`]: a table of objectives (name, SLI, value, pass and warning targets,
-//!   status, score), then result, score and message. For terminals and logs.
+//!   status, score), notes (why an objective has no value, percentages against a
+//!   baseline of 0), then result, score and message. For terminals and logs.
 //! * [`render_markdown`]: a verdict line with a plain-text badge (`**PASS**`, `**WARNING**`,
 //!   `**FAIL**`, `**ERROR**`), the score, the message, and a table naming which objective
 //!   failed and why. Ready for `$GITHUB_STEP_SUMMARY` or a PR comment.
@@ -22,12 +23,14 @@ use keptn_events::{EventResult, Status, WireStr as _};
 
 use crate::gofmt::go_float_v;
 
-fn targets_text(targets: Option<&Vec<SloTarget>>) -> String {
-    targets_fmt(targets, false)
+fn targets_text(r: &IndicatorResult, targets: Option<&Vec<SloTarget>>) -> String {
+    targets_fmt(r, targets, false)
 }
 
 /// `criteria (target) ok|violated`, comma separated; `code` puts criteria in code spans.
-fn targets_fmt(targets: Option<&Vec<SloTarget>>, code: bool) -> String {
+/// A percentage compared with a baseline of 0 is marked `(baseline 0)` (see
+/// [`zero_baseline`]).
+fn targets_fmt(r: &IndicatorResult, targets: Option<&Vec<SloTarget>>, code: bool) -> String {
     match targets {
         None => "-".to_owned(),
         Some(t) if t.is_empty() => "-".to_owned(),
@@ -40,11 +43,77 @@ fn targets_fmt(targets: Option<&Vec<SloTarget>>, code: bool) -> String {
                     t.criteria.clone()
                 };
                 let verdict = if t.violated { " violated" } else { " ok" };
-                format!("{criteria} ({}){verdict}", go_float_v(t.target_value))
+                let baseline = if zero_baseline(r, t) {
+                    " (baseline 0)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{criteria} ({}){verdict}{baseline}",
+                    go_float_v(t.target_value)
+                )
             })
             .collect::<Vec<_>>()
             .join(", "),
     }
+}
+
+/// Whether `t` is a percentage criterion that lighthouse compared with a baseline of 0:
+/// a percentage of 0 is 0, so its target is 0 whatever the percentage (no earlier value,
+/// or an earlier value of 0; the spec's quirk 13). The result is lighthouse's; only the
+/// explanation is ours.
+fn zero_baseline(r: &IndicatorResult, t: &SloTarget) -> bool {
+    t.criteria.trim().ends_with('%')
+        && t.target_value == 0.0
+        && r.value
+            .as_ref()
+            .is_some_and(|v| v.success && v.compared_value == 0.0)
+}
+
+/// Why an objective has no value: the provider's message (no such SLI in the report, not
+/// defined in sli.yaml, the query returned nothing, the backend's error); `None` when it
+/// has a value. The one wording every format uses.
+#[must_use]
+pub fn no_value_reason(r: &IndicatorResult) -> Option<&str> {
+    r.value.as_ref().filter(|v| !v.success).map(|v| {
+        if v.message.is_empty() {
+            "SLI failed"
+        } else {
+            v.message.as_str()
+        }
+    })
+}
+
+/// The note on an objective's percentage criteria that were compared with a baseline of 0,
+/// if any.
+fn zero_baseline_note(r: &IndicatorResult) -> Option<String> {
+    let zero: Vec<String> = [r.pass_targets.as_ref(), r.warning_targets.as_ref()]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|t| zero_baseline(r, t))
+        .map(|t| format!("`{}`", t.criteria))
+        .collect();
+    (!zero.is_empty()).then(|| {
+        format!(
+            "{}: {} compared with a baseline of 0 (no earlier value, or an earlier value of 0): a percentage of 0 is 0, so the target is 0; an absolute criterion (`<=N`) or a delta (`<=+N`) does not collapse",
+            r.name(),
+            zero.join(" and ")
+        )
+    })
+}
+
+/// The lines under the text table, for a reader to act on: why an objective has no value,
+/// and which percentage criteria were compared with a baseline of 0.
+fn text_notes(d: &EvaluationFinishedData) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in d.evaluation.indicator_results.iter().flatten() {
+        if let Some(why) = no_value_reason(r) {
+            out.push(format!("{}: no value: {why}", r.name()));
+        }
+        out.extend(zero_baseline_note(r));
+    }
+    out
 }
 
 fn value_text(r: &IndicatorResult) -> String {
@@ -80,13 +149,8 @@ pub fn explain(r: &IndicatorResult) -> String {
         Some(IndicatorStatus::Info) => "informational (no pass criteria)".to_owned(),
         Some(IndicatorStatus::Pass) => String::new(),
         status => {
-            if let Some(v) = r.value.as_ref().filter(|v| !v.success) {
-                let msg = if v.message.is_empty() {
-                    "SLI failed"
-                } else {
-                    v.message.as_str()
-                };
-                return format!("no value: {msg}");
+            if let Some(why) = no_value_reason(r) {
+                return format!("no value: {why}");
             }
             let value = r
                 .value
@@ -141,8 +205,8 @@ pub fn render_text(d: &EvaluationFinishedData) -> String {
                 },
                 r.metric().to_owned(),
                 value_text(r),
-                targets_text(r.pass_targets.as_ref()),
-                targets_text(r.warning_targets.as_ref()),
+                targets_text(r, r.pass_targets.as_ref()),
+                targets_text(r, r.warning_targets.as_ref()),
                 if r.key_sli {
                     format!("{} (key)", r.status.wire_str())
                 } else {
@@ -180,6 +244,13 @@ pub fn render_text(d: &EvaluationFinishedData) -> String {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
             out.push_str(&line(&cells));
         }
+        out.push('\n');
+    }
+    let notes = text_notes(d);
+    for n in &notes {
+        let _ = writeln!(out, "{n}");
+    }
+    if !notes.is_empty() {
         out.push('\n');
     }
     let _ = writeln!(
@@ -260,12 +331,23 @@ pub fn render_markdown(d: &EvaluationFinishedData) -> String {
                 md_cell(name),
                 md_cell(r.metric()),
                 md_cell(&value_text(r)),
-                md_code_cell(&targets_fmt(r.pass_targets.as_ref(), true)),
-                md_code_cell(&targets_fmt(r.warning_targets.as_ref(), true)),
+                md_code_cell(&targets_fmt(r, r.pass_targets.as_ref(), true)),
+                md_code_cell(&targets_fmt(r, r.warning_targets.as_ref(), true)),
                 status,
                 go_float_v(r.score),
                 md_code_cell(&explain(r)),
             );
+        }
+        // The Why column already says why a value is missing; the baseline notes are extra.
+        let notes: Vec<String> = results
+            .iter()
+            .filter_map(|r| zero_baseline_note(r))
+            .collect();
+        if !notes.is_empty() {
+            out.push('\n');
+            for n in &notes {
+                let _ = writeln!(out, "- {}", md_code_cell(n));
+            }
         }
         let failed: Vec<&str> = results
             .iter()
@@ -323,8 +405,8 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
                 "sli: {}\nvalue: {}\npass targets: {}\nwarning targets: {}\nstatus: {}\nscore: {}\nkey sli: {}",
                 r.metric(),
                 value_text(r),
-                targets_text(r.pass_targets.as_ref()),
-                targets_text(r.warning_targets.as_ref()),
+                targets_text(r, r.pass_targets.as_ref()),
+                targets_text(r, r.warning_targets.as_ref()),
                 r.status.wire_str(),
                 go_float_v(r.score),
                 r.key_sli

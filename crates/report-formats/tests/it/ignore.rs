@@ -142,6 +142,24 @@ fn load_chooses_format_by_extension() {
 }
 
 #[test]
+fn load_drops_a_byte_order_mark_in_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (".trivyignore", "CVE-2021-3711\n"),
+        ("i.yaml", "vulnerabilities:\n  - id: CVE-2021-3711\n"),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("\u{feff}{text}")).unwrap();
+        let r = IgnoreRules::load(&p, TODAY).unwrap();
+        assert_eq!(r.rules.len(), 1, "{name}");
+        assert_eq!(
+            r.rules[0].id, "CVE-2021-3711",
+            "{name}: the mark is not part of the id"
+        );
+    }
+}
+
+#[test]
 fn ignore_errors_carry_the_line() {
     let e = parse_trivyignore("CVE-1\nCVE-2 exp:2024-02-30\n", TODAY).unwrap_err();
     assert_eq!(
