@@ -32,8 +32,8 @@ trivy --version | head -1 >&2
 
 if [ "$what" = test ]; then
   # debootstrap: scripts/build-image.sh makes the image's Debian base with it when no registry
-  # can be reached.
-  pkgs=(prometheus prometheus-pushgateway docker-registry skopeo jq time debootstrap)
+  # can be reached. libxml2-utils: xmllint validates the JUnit output against its schema.
+  pkgs=(prometheus prometheus-pushgateway docker-registry skopeo jq time debootstrap libxml2-utils)
   missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,9 +8,10 @@
 //!   failed and why. Ready for `$GITHUB_STEP_SUMMARY` or a PR comment.
 //! * [`render_junit`]: JUnit XML, one `<testcase>` per objective plus one for the total
 //!   score. A failed objective is a `<failure>`; a warning or informational objective is a
-//!   passed testcase whose `<system-out>` says so (warnings do not fail the gate unless the
-//!   caller asks for it, and a `<skipped>` would hide that the objective was evaluated);
-//!   an evaluation that did not run (`status` not `succeeded`) is a single `<error>`.
+//!   passed testcase and the suite's `<system-out>` says so (warnings do not fail the gate
+//!   unless the caller asks for it, and a `<skipped>` would hide that the objective was
+//!   evaluated); an evaluation that did not run (`status` not `succeeded`) is a single
+//!   `<error>`. Valid against the Ant JUnit schema Jenkins and GitLab read.
 //!
 //! Numbers are printed like Go's `%v`, the same as lighthouse's messages.
 
@@ -389,11 +390,16 @@ fn xml(s: &str) -> String {
     out
 }
 
-/// JUnit XML: one testcase per objective and one for the total score.
+/// JUnit XML: one testcase per objective and one for the total score, valid against the Ant
+/// JUnit schema (`tests/fixtures/schemas/JUnit.xsd`) that Jenkins and GitLab read: a failing
+/// objective carries a `<failure>` with its details; the details of the others go to the
+/// suite's `<system-out>`, the only place the schema allows free text besides a failure.
 #[must_use]
 pub fn render_junit(d: &EvaluationFinishedData) -> String {
     let results: Vec<&IndicatorResult> = d.evaluation.indicator_results.iter().flatten().collect();
     let mut cases = String::new();
+    // Text for the suite's <system-out>, one block per test case that has no <failure>.
+    let mut system_out = String::new();
     let mut failures = 0;
     let mut errors = 0;
     let mut tests = 0;
@@ -413,7 +419,7 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
             );
             let _ = write!(
                 cases,
-                "    <testcase classname=\"slo.objectives\" name=\"{}\">",
+                "    <testcase classname=\"slo.objectives\" name=\"{}\" time=\"0\">",
                 xml(name)
             );
             match &r.status {
@@ -433,19 +439,16 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
                         "INFO"
                     };
                     let _ = write!(
-                        cases,
-                        "\n      <system-out>{}: {}\n{}</system-out>\n    ",
+                        system_out,
+                        "== {}\n{}: {}\n{}\n",
+                        xml(name),
                         what,
                         xml(&explain(r)),
                         xml(&detail)
                     );
                 }
                 _ => {
-                    let _ = write!(
-                        cases,
-                        "\n      <system-out>{}</system-out>\n    ",
-                        xml(&detail)
-                    );
+                    let _ = write!(system_out, "== {}\n{}\n", xml(name), xml(&detail));
                 }
             }
             cases.push_str("</testcase>\n");
@@ -459,7 +462,7 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
         );
         let _ = write!(
             cases,
-            "    <testcase classname=\"slo\" name=\"total score\">"
+            "    <testcase classname=\"slo\" name=\"total score\" time=\"0\">"
         );
         if d.result == Some(EventResult::Fail) {
             failures += 1;
@@ -475,11 +478,7 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
                 xml(&summary)
             );
         } else {
-            let _ = write!(
-                cases,
-                "\n      <system-out>{}</system-out>\n    ",
-                xml(&summary)
-            );
+            let _ = write!(system_out, "== total score\n{}\n", xml(&summary));
         }
         cases.push_str("</testcase>\n");
     } else {
@@ -498,7 +497,7 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
         let kind = if is_error { "error" } else { "failure" };
         let _ = write!(
             cases,
-            "    <testcase classname=\"slo\" name=\"evaluation\">"
+            "    <testcase classname=\"slo\" name=\"evaluation\" time=\"0\">"
         );
         if is_error || d.result == Some(EventResult::Fail) {
             let _ = write!(
@@ -509,20 +508,20 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
                 xml(msg)
             );
         } else {
-            let _ = write!(cases, "\n      <system-out>{}</system-out>\n    ", xml(msg));
+            let _ = write!(system_out, "== evaluation\n{}\n", xml(msg));
         }
         cases.push_str("</testcase>\n");
     }
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    // The schema allows no attributes on <testsuites>; each suite inside it needs `package`
+    // and `id`, and a timestamp without zone (the evaluation's end, in UTC).
+    out.push_str("<testsuites>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"slo-gate\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\">",
-        xml(&suite_name(d))
+        "  <testsuite package=\"slo-gate\" id=\"0\" name=\"{}\" timestamp=\"{}\" hostname=\"localhost\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"0\">",
+        xml(&suite_name(d)),
+        junit_timestamp(&d.evaluation.time_end)
     );
     out.push_str("    <properties>\n");
     for (k, v) in [
@@ -538,8 +537,19 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
     }
     out.push_str("    </properties>\n");
     out.push_str(&cases);
-    out.push_str("  </testsuite>\n</testsuites>\n");
+    let _ = writeln!(out, "    <system-out>{system_out}</system-out>");
+    out.push_str("    <system-err/>\n  </testsuite>\n</testsuites>\n");
     out
+}
+
+/// `2006-01-02T15:04:05` from Keptn's `timeEnd` (`2006-01-02T15:04:05.000Z`), the form the
+/// JUnit schema's timestamp takes; the Unix epoch when the evaluation has no end time (a gate
+/// on a values file), so the document stays valid and says plainly that no time is known.
+fn junit_timestamp(time_end: &str) -> String {
+    time_end.parse::<jiff::Timestamp>().map_or_else(
+        |_| "1970-01-01T00:00:00".to_owned(),
+        |t| t.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+    )
 }
 
 fn suite_name(d: &EvaluationFinishedData) -> String {
