@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use test_support::cli::Run;
 use test_support::docker::{
-    CACHE_DIR, SOCKET, Volume, docker, docker_ok, image_under_test, load_fixture_image,
-    run_with_env, socket_group,
+    CACHE_DIR, ContainerName, SOCKET, Volume, docker, docker_ok, image_under_test,
+    load_fixture_image, run_with_env, socket_group,
 };
 use test_support::dynatrace::{FakeDynatrace, TOKEN};
 use test_support::fixtures::fixture;
@@ -605,15 +605,6 @@ fn evaluate(keptn: &FakeKeptn, event: &Value, image: &str, dynatrace: &str, slo:
     post(keptn, &reply(event, "finished", "lighthouse-service", data));
 }
 
-/// A container removed on drop (the `docker run` client may be killed before it ends).
-struct NamedContainer(String);
-
-impl Drop for NamedContainer {
-    fn drop(&mut self) {
-        let _ = docker(["rm", "-f", &self.0]).output();
-    }
-}
-
 /// What one run of the seed's flow left behind.
 struct Flow {
     keptn_send: Run,
@@ -647,7 +638,7 @@ fn seed_flow(slo: &str) -> Flow {
     };
 
     // The seed's curl, as keptn-send (docs/keptn.md), following the sequence to its verdict.
-    let sender = NamedContainer(format!("vulngate-keptn-send-{}", uuid_like()));
+    let sender = ContainerName::unique("vulngate-keptn-send");
     let endpoint = dynatrace.url();
     let sets = [
         "scan.level=CRITICAL".to_owned(),
@@ -661,7 +652,7 @@ fn seed_flow(slo: &str) -> Flow {
         "run",
         "--rm",
         "--name",
-        &sender.0,
+        sender.as_str(),
         "--read-only",
         "--network",
         "host",
@@ -728,17 +719,6 @@ fn seed_flow(slo: &str) -> Flow {
         keptn,
         dynatrace,
     }
-}
-
-/// A name part unique to this test run.
-fn uuid_like() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    )
 }
 
 /// The one event of `ty` (the fake holds only this flow's run).

@@ -127,7 +127,7 @@ impl Volume {
     /// When the engine refuses.
     #[must_use]
     pub fn new() -> Self {
-        let name = format!("vulngate-test-{}", uuid::Uuid::new_v4().simple());
+        let name = unique_name("vulngate-test");
         docker_ok(["volume", "create", &name]);
         Self { name }
     }
@@ -184,6 +184,36 @@ impl Default for Volume {
 impl Drop for Volume {
     fn drop(&mut self) {
         let _ = docker(["volume", "rm", "-f", &self.name]).output();
+    }
+}
+
+/// `PREFIX-<uuid>`: a container or volume name no other test (or concurrent run) uses.
+fn unique_name(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A container name, with the container removed on drop: the `docker run` client may be
+/// killed (a timeout, a failed assertion) before the container ends.
+#[derive(Debug)]
+pub struct ContainerName(String);
+
+impl ContainerName {
+    /// A unique name starting with `prefix`.
+    #[must_use]
+    pub fn unique(prefix: &str) -> Self {
+        Self(unique_name(prefix))
+    }
+
+    /// The name, for `docker run --name`.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for ContainerName {
+    fn drop(&mut self) {
+        let _ = docker(["rm", "-f", &self.0]).output();
     }
 }
 
