@@ -17,7 +17,7 @@ use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severit
 use http_policy::{HttpConfig, Redaction, RetryPolicy};
 use keptn_events::WireStr as _;
 use keptn_events::get_sli::GetSliFinishedData;
-use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
+use quality_gate::cli::{Backend, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs};
 use quality_gate::{
     Format, GateError, GateFiles, GateOptions, evaluate_and_render, load_sli, load_slo,
 };
@@ -125,6 +125,11 @@ pub struct Cli {
         conflicts_with = "provider"
     )]
     pub baseline: Option<PathBuf>,
+
+    /// --kev, --epss, --vex, --max-feed-age, --epss-threshold, --now, --expiring-within
+    /// (shared with trivy-scan; with --report).
+    #[command(flatten)]
+    pub feeds: FeedArgs,
 
     /// --prometheus-url (shared with trivy-scan).
     #[command(flatten)]
@@ -253,12 +258,12 @@ fn context(cli: &Cli) -> Result<QueryContext, Failure> {
     })
 }
 
-fn count_options(cli: &Cli) -> Result<CountOptions, Failure> {
+fn count_options(cli: &Cli, feeds: &LoadedFeeds) -> Result<CountOptions, Failure> {
     let ignore =
         match &cli.ignore_file {
             None => None,
             Some(p) => {
-                let today = jiff::Zoned::now().date();
+                let today = cli.feeds.today();
                 let text = cli_support::read_text_limited(p, limits::IGNORE).map_err(|e| {
                     Failure::usage(format!("cannot read the ignore file {}: {e}", p.display()))
                 })?;
@@ -271,6 +276,7 @@ fn count_options(cli: &Cli) -> Result<CountOptions, Failure> {
         unique: cli.unique,
         fixable_only: cli.fixable_only,
         ignore,
+        vex: feeds.vex.clone(),
     })
 }
 
@@ -283,7 +289,11 @@ fn open_report(path: &Path) -> Result<Box<dyn std::io::Read>, Failure> {
     Ok(Box::new(std::io::BufReader::new(f)))
 }
 
-fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
+/// The report's SLIs, and what the result records about the feeds beside the evaluation.
+fn report_sli(
+    cli: &Cli,
+    report: &Path,
+) -> Result<(ReportSli, serde_json::Map<String, serde_json::Value>), Failure> {
     // Like trivy-scan: the flag, else the seed's TRIVY_SECURITY, else TRIVY_SEVERITY. Read
     // here rather than through clap so that a scanner environment does not trip `requires`.
     let from_env = || {
@@ -305,7 +315,8 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
         }
         (None, None) => Vec::new(),
     };
-    let opts = count_options(cli)?;
+    let feeds = cli.feeds.load()?;
+    let opts = count_options(cli, &feeds)?;
     let read = ReadOptions {
         format: cli.input_format,
         allow_incomplete: cli.allow_incomplete,
@@ -313,23 +324,36 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
     };
     let want = Want {
         keys: cli.baseline.is_some(),
-        ..Want::default()
+        // The hygiene SLIs (KEV, EPSS, ages) read the counted findings.
+        findings: true,
     };
-    let current = read_one(report, &opts, want, &read)?;
-    let sli = ReportSli::from_summary(&current, &selected);
+    let mut current = read_one(report, &opts, want, &read)?;
+    let hygiene = cli
+        .feeds
+        .hygiene(&feeds, &current, &selected, opts.ignore.as_ref());
+    let extra = quality_gate::cli::feed_record(&hygiene, &current);
+    current.kept = Vec::new();
+    let sli = ReportSli::from_summary(&current, &selected).with_hygiene(hygiene);
     match &cli.baseline {
-        None => Ok(sli),
+        None => Ok((sli, extra)),
         Some(base) => {
             // A baseline may come from another scanner: detect its format.
             let baseline_read = ReadOptions {
                 format: InputFormat::Auto,
                 ..read
             };
-            let baseline = read_one(base, &opts, want, &baseline_read)?;
+            let keys_only = Want {
+                findings: false,
+                ..want
+            };
+            let baseline = read_one(base, &opts, keys_only, &baseline_read)?;
             // Both walks were asked for their keys (`want.keys`).
             let now = current.keys.unwrap_or_default();
             let then = baseline.keys.unwrap_or_default();
-            Ok(sli.with_baseline(BaselineDiff::between(&now, &then)))
+            Ok((
+                sli.with_baseline(BaselineDiff::between(&now, &then)),
+                extra,
+            ))
         }
     }
 }
@@ -418,6 +442,7 @@ async fn run_with(
         allow_informational_only: cli.allow_informational_only,
         context: ctx,
         window: None,
+        extra: serde_json::Map::new(),
     };
     let files = GateFiles {
         slo: cli.slo.clone(),
@@ -431,10 +456,16 @@ async fn run_with(
         if cli.window.given() {
             opts.window = Some(cli.window.window()?);
         }
-        let sli = report_sli(cli, report)?;
+        let (sli, extra) = report_sli(cli, report)?;
+        opts.extra = extra;
         // Same function as `trivy-scan --slo`: reads the files, evaluates, records.
         quality_gate::gate_report_files(&files, &sli, &opts).map_err(|e| gate_failure(&e))?
     } else {
+        if cli.feeds.kev.is_some() || cli.feeds.epss.is_some() || !cli.feeds.vex.is_empty() {
+            return Err(Failure::usage(
+                "--kev, --epss and --vex apply to a report's findings: use them with --report",
+            ));
+        }
         let slo_text = quality_gate::read_optional(&cli.slo, "read the SLO file", limits::SLO)
             .map_err(|e| gate_failure(&e))?;
         let history = quality_gate::read_history(&files).map_err(|e| gate_failure(&e))?;

@@ -296,6 +296,7 @@ impl Cli {
             unique: self.unique,
             fixable_only: self.fixable_only,
             ignore: self.ignore_rules()?,
+            vex: None,
         };
         let source = self.source(image.as_deref())?;
         let redaction = {

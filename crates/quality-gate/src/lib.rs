@@ -9,6 +9,8 @@ mod verdict;
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
+mod feed_args;
 
 /// The output formats, the binaries' one `--format` enum.
 pub use cli_support::Format;
