@@ -350,10 +350,7 @@ fn report_sli(
             // Both walks were asked for their keys (`want.keys`).
             let now = current.keys.unwrap_or_default();
             let then = baseline.keys.unwrap_or_default();
-            Ok((
-                sli.with_baseline(BaselineDiff::between(&now, &then)),
-                extra,
-            ))
+            Ok((sli.with_baseline(BaselineDiff::between(&now, &then)), extra))
         }
     }
 }

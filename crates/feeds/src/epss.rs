@@ -72,7 +72,10 @@ impl Epss {
             Some((n, h)) => {
                 return Err(bad(
                     n,
-                    format!("expected the header `cve,epss,percentile`, found `{}`", cut(h)),
+                    format!(
+                        "expected the header `cve,epss,percentile`, found `{}`",
+                        cut(h)
+                    ),
                 ));
             }
             None => {
@@ -94,7 +97,10 @@ impl Epss {
             else {
                 return Err(bad(
                     n,
-                    format!("expected three columns cve,epss,percentile, found `{}`", cut(line)),
+                    format!(
+                        "expected three columns cve,epss,percentile, found `{}`",
+                        cut(line)
+                    ),
                 ));
             };
             if !is_cve_id(cve) {
@@ -221,7 +227,9 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        Epss::parse(text, "epss.csv", now()).unwrap_err().to_string()
+        Epss::parse(text, "epss.csv", now())
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -237,18 +245,32 @@ mod tests {
 
     #[test]
     fn bad_files_name_the_line_and_reason() {
-        assert_eq!(err(""), "invalid EPSS file epss.csv, line 0: the file is empty");
+        assert_eq!(
+            err(""),
+            "invalid EPSS file epss.csv, line 0: the file is empty"
+        );
         let e = err("cve,epss,percentile\nCVE-2021-44228,0.9,0.9\n");
-        assert!(e.contains("line 1: the first line must be `#model_version"), "{e}");
+        assert!(
+            e.contains("line 1: the first line must be `#model_version"),
+            "{e}"
+        );
         let e = err("#model_version:v2023.03.01,score_date:2025-08-25\nCVE-2021-44228,0.9,0.9\n");
         assert!(e.contains("line 2: expected the header"), "{e}");
         let e = err(HEAD);
         assert!(e.contains("no scores"), "{e}");
         let e = err(&format!("{HEAD}CVE-2021-44228,high,0.9\n"));
-        assert!(e.contains("line 3: CVE-2021-44228: epss `high` is not a number"), "{e}");
+        assert!(
+            e.contains("line 3: CVE-2021-44228: epss `high` is not a number"),
+            "{e}"
+        );
         let e = err(&format!("{HEAD}CVE-2021-44228,1.5,0.9\n"));
-        assert!(e.contains("line 3: CVE-2021-44228: epss 1.5 is outside 0..1"), "{e}");
-        let e = err(&format!("{HEAD}CVE-2021-44228,0.5,0.9\nCVE-2021-44228,0.5,0.9\n"));
+        assert!(
+            e.contains("line 3: CVE-2021-44228: epss 1.5 is outside 0..1"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}CVE-2021-44228,0.5,0.9\nCVE-2021-44228,0.5,0.9\n"
+        ));
         assert!(e.contains("line 4: CVE-2021-44228 is listed twice"), "{e}");
         let e = err(&format!("{HEAD}CVE-2021-44228,0.5\n"));
         assert!(e.contains("line 3: expected three columns"), "{e}");
@@ -257,7 +279,10 @@ mod tests {
         let e = err(
             "#model_version:v2023.03.01,score_date:2025-10-01T00:00:00+0000\ncve,epss,percentile\nCVE-2021-44228,0.5,0.9\n",
         );
-        assert!(e.contains("line 1: score_date") && e.contains("future"), "{e}");
+        assert!(
+            e.contains("line 1: score_date") && e.contains("future"),
+            "{e}"
+        );
         let e = err("#model_version:v2023.03.01,score_date:yesterday\n");
         assert!(e.contains("score_date `yesterday`"), "{e}");
     }

@@ -86,14 +86,20 @@ pub struct Hygiene {
 }
 
 fn is_grype(summary: &Summary) -> bool {
-    summary.input.scanner.as_ref().is_some_and(|s| s.name == "grype")
+    summary
+        .input
+        .scanner
+        .as_ref()
+        .is_some_and(|s| s.name == "grype")
 }
 
 fn published(f: &Finding) -> Option<Timestamp> {
     let raw = f.published.as_deref()?.trim();
     raw.parse::<Timestamp>().ok().or_else(|| {
         let day: Date = raw.get(..10)?.parse().ok()?;
-        day.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+        day.to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
     })
 }
 
@@ -163,9 +169,10 @@ impl Hygiene {
                 summary.input.format
             )),
         };
-        let epss_total = scores.as_ref().map(|s| {
-            s.iter().filter(|&&v| v >= opts.epss_threshold).count() as u64
-        }).map_err(Clone::clone);
+        let epss_total = scores
+            .as_ref()
+            .map(|s| s.iter().filter(|&&v| v >= opts.epss_threshold).count() as u64)
+            .map_err(Clone::clone);
         let epss_max = scores
             .as_ref()
             .map(|s| s.iter().copied().fold(0.0, f64::max))
@@ -275,7 +282,11 @@ impl Hygiene {
         } else {
             Err(format!(
                 "severity {sev} is not selected (--severity {}), so it is not counted",
-                self.selected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+                self.selected
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
             ))
         })
     }
@@ -286,10 +297,9 @@ impl Hygiene {
     pub fn answer(&self, name: &str) -> Option<Result<f64, String>> {
         let count = |v: &Value<u64>| v.clone().map(|n| n as f64);
         Some(match name {
-            "kev_vulnerabilities_total" => self
-                .kev
-                .clone()
-                .map(|c| c.total_of(&self.selected) as f64),
+            "kev_vulnerabilities_total" => {
+                self.kev.clone().map(|c| c.total_of(&self.selected) as f64)
+            }
             "kev_ransomware_total" => count(&self.kev_ransomware),
             "epss_vulnerabilities_total" => count(&self.epss_total),
             "epss_max" => self.epss_max.clone(),
@@ -361,17 +371,46 @@ mod tests {
             ..Summary::default()
         };
         let h = Hygiene::compute(&summary, &[], &opts("2025-01-31T12:00:00Z"));
-        assert!(h.answer("kev_vulnerabilities_total").unwrap().unwrap_err().contains("--kev"));
-        assert!(h.answer("epss_max").unwrap().unwrap_err().contains("--epss"));
-        assert!(h.answer("os_eol").unwrap().unwrap_err().contains("trivy-json"));
+        assert!(
+            h.answer("kev_vulnerabilities_total")
+                .unwrap()
+                .unwrap_err()
+                .contains("--kev")
+        );
+        assert!(
+            h.answer("epss_max")
+                .unwrap()
+                .unwrap_err()
+                .contains("--epss")
+        );
+        assert!(
+            h.answer("os_eol")
+                .unwrap()
+                .unwrap_err()
+                .contains("trivy-json")
+        );
         assert_eq!(h.answer("max_age_days_high"), Some(Ok(30.0)));
         assert_eq!(h.answer("max_age_days_critical"), Some(Ok(0.0)));
-        assert!(h.answer("max_age_days_low").unwrap().unwrap_err().contains("published date"));
+        assert!(
+            h.answer("max_age_days_low")
+                .unwrap()
+                .unwrap_err()
+                .contains("published date")
+        );
         assert_eq!(h.answer("suppressed_vex_total"), Some(Ok(0.0)));
         assert_eq!(h.answer("exceptions_active"), Some(Ok(0.0)));
         assert_eq!(h.answer("vulnerabilities_total"), None);
-        let h = Hygiene::compute(&summary, &[Severity::Critical], &opts("2025-01-31T12:00:00Z"));
-        assert!(h.answer("max_age_days_high").unwrap().unwrap_err().contains("not selected"));
+        let h = Hygiene::compute(
+            &summary,
+            &[Severity::Critical],
+            &opts("2025-01-31T12:00:00Z"),
+        );
+        assert!(
+            h.answer("max_age_days_high")
+                .unwrap()
+                .unwrap_err()
+                .contains("not selected")
+        );
     }
 
     #[test]

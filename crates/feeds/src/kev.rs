@@ -70,9 +70,9 @@ struct Stamp(Timestamp);
 impl<'de> Deserialize<'de> for Stamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map(Stamp).map_err(|e| {
-            serde::de::Error::custom(format!("`{s}` is not an RFC 3339 time: {e}"))
-        })
+        s.parse()
+            .map(Stamp)
+            .map_err(|e| serde::de::Error::custom(format!("`{s}` is not an RFC 3339 time: {e}")))
     }
 }
 
@@ -173,8 +173,12 @@ impl Kev {
                 ),
             ));
         }
-        not_future(raw.date_released.0, now)
-            .map_err(|m| bad(line_of(text, "\"dateReleased\"", 0), format!("dateReleased {m}")))?;
+        not_future(raw.date_released.0, now).map_err(|m| {
+            bad(
+                line_of(text, "\"dateReleased\"", 0),
+                format!("dateReleased {m}"),
+            )
+        })?;
         let mut entries = HashMap::with_capacity(raw.vulnerabilities.len());
         for e in raw.vulnerabilities {
             let id = e.cve_id.0;
@@ -272,34 +276,64 @@ mod tests {
         assert_eq!(k.catalog_version, "2025.08.25");
         assert!(k.get("CVE-2021-44228").unwrap().ransomware);
         assert!(!k.get("CVE-2025-48384").unwrap().ransomware);
-        assert_eq!(k.info.date.unwrap().to_string(), "2025-08-25T17:04:19.9796Z");
+        assert_eq!(
+            k.info.date.unwrap().to_string(),
+            "2025-08-25T17:04:19.9796Z"
+        );
     }
 
     #[test]
     fn bad_catalogues_name_the_line_and_reason() {
         let good = entry("CVE-2021-44228", "2021-12-10", "Known");
-        assert_eq!(err(""), "invalid KEV catalogue file kev.json, line 0: the file is empty");
+        assert_eq!(
+            err(""),
+            "invalid KEV catalogue file kev.json, line 0: the file is empty"
+        );
         let t = catalog(1, std::slice::from_ref(&good));
         let cut = &t[..t.len() / 2];
         assert!(err(cut).contains("ends early"), "{}", err(cut));
         let e = err(&catalog(2, std::slice::from_ref(&good)));
-        assert!(e.contains("line 4: `count` says 2 but the catalogue lists 1"), "{e}");
+        assert!(
+            e.contains("line 4: `count` says 2 but the catalogue lists 1"),
+            "{e}"
+        );
         let e = err(&catalog(0, &[]));
         assert!(e.contains("lists no vulnerabilities"), "{e}");
         let e = err(&catalog(2, &[good.clone(), good.clone()]));
         assert!(e.contains("line 7: CVE-2021-44228 is listed twice"), "{e}");
-        let e = err(&catalog(1, &[entry("CVE-2021-44228", "2021-12-10", "Maybe")]));
-        assert!(e.contains("line 6:") && e.contains("neither `Known`"), "{e}");
-        let e = err(&catalog(1, &[entry("CVE-2021-44228", "12/10/2021", "Known")]));
+        let e = err(&catalog(
+            1,
+            &[entry("CVE-2021-44228", "2021-12-10", "Maybe")],
+        ));
+        assert!(
+            e.contains("line 6:") && e.contains("neither `Known`"),
+            "{e}"
+        );
+        let e = err(&catalog(
+            1,
+            &[entry("CVE-2021-44228", "12/10/2021", "Known")],
+        ));
         assert!(e.contains("not a YYYY-MM-DD date"), "{e}");
         let e = err(&catalog(1, &[entry("GHSA-xxxx", "2021-12-10", "Known")]));
         assert!(e.contains("not a CVE id"), "{e}");
-        let e = err(&catalog(1, &[entry("CVE-2026-0001", "2026-01-02", "Known")]));
-        assert!(e.contains("line 6: CVE-2026-0001: dateAdded") && e.contains("future"), "{e}");
+        let e = err(&catalog(
+            1,
+            &[entry("CVE-2026-0001", "2026-01-02", "Known")],
+        ));
+        assert!(
+            e.contains("line 6: CVE-2026-0001: dateAdded") && e.contains("future"),
+            "{e}"
+        );
         let e = err(&t.replace("\"count\": 1", "\"count\": \"1\""));
-        assert!(e.contains("invalid type: string \"1\", expected u64"), "{e}");
+        assert!(
+            e.contains("invalid type: string \"1\", expected u64"),
+            "{e}"
+        );
         let e = err(&t.replace("2025-08-25T17:04:19.9796Z", "2025-10-01T00:00:00Z"));
-        assert!(e.contains("line 3: dateReleased") && e.contains("future"), "{e}");
+        assert!(
+            e.contains("line 3: dateReleased") && e.contains("future"),
+            "{e}"
+        );
         let e = err("[1, 2]");
         assert!(e.contains("expected a KEV catalogue object"), "{e}");
     }

@@ -187,7 +187,9 @@ fn human(d: jiff::SignedDuration) -> String {
 /// forged file).
 fn not_future(date: Timestamp, now: Timestamp) -> Result<(), String> {
     if date > now {
-        Err(format!("{date} lies in the future (the evaluation time is {now})"))
+        Err(format!(
+            "{date} lies in the future (the evaluation time is {now})"
+        ))
     } else {
         Ok(())
     }
@@ -212,8 +214,7 @@ mod tests {
         };
         let now: Timestamp = "2025-09-04T17:04:19Z".parse().unwrap();
         check_age(&info, "KEV catalogue", now, Duration::from_secs(11 * 86400)).unwrap();
-        let e = check_age(&info, "KEV catalogue", now, Duration::from_secs(9 * 86400))
-            .unwrap_err();
+        let e = check_age(&info, "KEV catalogue", now, Duration::from_secs(9 * 86400)).unwrap_err();
         assert!(e.is_too_old());
         assert!(e.to_string().contains("(10d before"), "{e}");
     }

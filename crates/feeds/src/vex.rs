@@ -29,7 +29,9 @@ const FEED: &str = "VEX";
 ///
 /// # Errors
 /// The first file that cannot be read or is not a valid VEX document.
-pub fn parse_vex_documents(paths: &[impl AsRef<Path>]) -> Result<(VexSet, Vec<FeedInfo>), FeedError> {
+pub fn parse_vex_documents(
+    paths: &[impl AsRef<Path>],
+) -> Result<(VexSet, Vec<FeedInfo>), FeedError> {
     let mut set = VexSet::default();
     let mut infos = Vec::new();
     for p in paths {
@@ -55,7 +57,10 @@ pub fn parse_vex(text: &str, file: &str) -> Result<(VexDocument, FeedInfo), Feed
         bad(line, reason)
     })?;
     let Some(obj) = value.as_object() else {
-        return Err(bad(1, "expected a JSON object (an OpenVEX or CycloneDX document)".into()));
+        return Err(bad(
+            1,
+            "expected a JSON object (an OpenVEX or CycloneDX document)".into(),
+        ));
     };
     let short = Path::new(file)
         .file_name()
@@ -208,7 +213,12 @@ fn openvex(obj: &Map<String, Value>, ctx: &Ctx<'_>) -> Result<(VexDocument, Feed
         };
         let time = match s.get("timestamp").and_then(Value::as_str) {
             Some(t) => Some(t.parse::<Timestamp>().map_err(|e| {
-                ctx.bad(&name, at, n, &format!("timestamp `{t}` is not an RFC 3339 time: {e}"))
+                ctx.bad(
+                    &name,
+                    at,
+                    n,
+                    &format!("timestamp `{t}` is not an RFC 3339 time: {e}"),
+                )
             })?),
             None => doc_time,
         };
@@ -278,7 +288,10 @@ fn component_purls(obj: &Map<String, Value>) -> std::collections::HashMap<String
     out
 }
 
-fn cyclonedx(obj: &Map<String, Value>, ctx: &Ctx<'_>) -> Result<(VexDocument, FeedInfo), FeedError> {
+fn cyclonedx(
+    obj: &Map<String, Value>,
+    ctx: &Ctx<'_>,
+) -> Result<(VexDocument, FeedInfo), FeedError> {
     let vulns = match obj.get("vulnerabilities") {
         Some(Value::Array(v)) if !v.is_empty() => v,
         _ => {
@@ -295,7 +308,11 @@ fn cyclonedx(obj: &Map<String, Value>, ctx: &Ctx<'_>) -> Result<(VexDocument, Fe
     let mut statements = Vec::with_capacity(vulns.len());
     for (i, v) in vulns.iter().enumerate() {
         let n = i + 1;
-        let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let occurrence = seen.entry(id.clone()).or_insert(0);
         let at = *occurrence;
         *occurrence += 1;
@@ -332,13 +349,21 @@ fn cyclonedx(obj: &Map<String, Value>, ctx: &Ctx<'_>) -> Result<(VexDocument, Fe
                         .strip_prefix("urn:cdx:")
                         .and_then(|rest| rest.split_once('#'))
                         .map_or(r, |(_, f)| f);
-                    purls.get(fragment).cloned().unwrap_or_else(|| fragment.to_owned())
+                    purls
+                        .get(fragment)
+                        .cloned()
+                        .unwrap_or_else(|| fragment.to_owned())
                 })
                 .collect(),
             _ => Vec::new(),
         };
         if refs.is_empty() && status.suppresses() {
-            return Err(ctx.bad(&id, at, n, &format!("{id} affects nothing (`affects` is empty)")));
+            return Err(ctx.bad(
+                &id,
+                at,
+                n,
+                &format!("{id} affects nothing (`affects` is empty)"),
+            ));
         }
         let justification = analysis
             .and_then(|a| a.get("justification").or_else(|| a.get("detail")))
@@ -348,7 +373,10 @@ fn cyclonedx(obj: &Map<String, Value>, ctx: &Ctx<'_>) -> Result<(VexDocument, Fe
             description: format!("{id} {} ({} statement {n})", status.as_str(), ctx.short),
             vulnerability: id,
             aliases: Vec::new(),
-            products: refs.into_iter().map(|r| VexProduct::new(r, Vec::new())).collect(),
+            products: refs
+                .into_iter()
+                .map(|r| VexProduct::new(r, Vec::new()))
+                .collect(),
             status,
             justification,
         });
@@ -400,7 +428,10 @@ mod tests {
         let (doc, info) = parse_vex(t, "dir/vex.json").unwrap();
         assert_eq!(info.entries, 2);
         assert_eq!(doc.statements[0].status, VexStatus::UnderInvestigation);
-        assert_eq!(doc.statements[1].description, "CVE-1 not_affected (vex.json statement 1)");
+        assert_eq!(
+            doc.statements[1].description,
+            "CVE-1 not_affected (vex.json statement 1)"
+        );
         let set = VexSet {
             documents: vec![doc],
         };
@@ -423,25 +454,43 @@ mod tests {
         let set = VexSet {
             documents: vec![doc],
         };
-        assert_eq!(set.matching_statement("CVE-1", Some("pkg:npm/x@1.0.0")), Some(0));
         assert_eq!(
-            set.matching_statement("CVE-2", Some("pkg:deb/ubuntu/libstdc%2b%2b6@12.3.0?arch=amd64")),
+            set.matching_statement("CVE-1", Some("pkg:npm/x@1.0.0")),
+            Some(0)
+        );
+        assert_eq!(
+            set.matching_statement(
+                "CVE-2",
+                Some("pkg:deb/ubuntu/libstdc%2b%2b6@12.3.0?arch=amd64")
+            ),
             Some(1)
         );
     }
 
     #[test]
     fn bad_documents() {
-        assert_eq!(err(" "), "invalid VEX file dir/vex.json, line 0: the file is empty");
+        assert_eq!(
+            err(" "),
+            "invalid VEX file dir/vex.json, line 0: the file is empty"
+        );
         assert!(err("[1]").contains("expected a JSON object"));
         assert!(err(r#"{"spdxVersion": "SPDX-2.3"}"#).contains("neither OpenVEX"));
         let e = err(r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": []}"#);
         assert!(e.contains("no statements"), "{e}");
-        let e = err("{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"statements\": [\n{\"vulnerability\": {\"name\": \"CVE-1\"}, \"products\": [\"pkg:npm/x\"], \"status\": \"maybe\"}]}");
-        assert!(e.contains("line 2: statement 1: CVE-1 has the unknown status `maybe`"), "{e}");
-        let e = err(r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "CVE-1"}, "status": "fixed"}]}"#);
+        let e = err(
+            "{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"statements\": [\n{\"vulnerability\": {\"name\": \"CVE-1\"}, \"products\": [\"pkg:npm/x\"], \"status\": \"maybe\"}]}",
+        );
+        assert!(
+            e.contains("line 2: statement 1: CVE-1 has the unknown status `maybe`"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "CVE-1"}, "status": "fixed"}]}"#,
+        );
         assert!(e.contains("CVE-1 names no product"), "{e}");
-        let e = err(r#"{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "CVE-1", "analysis": {"state": "nope"}, "affects": [{"ref": "x"}]}]}"#);
+        let e = err(
+            r#"{"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "CVE-1", "analysis": {"state": "nope"}, "affects": [{"ref": "x"}]}]}"#,
+        );
         assert!(e.contains("unknown analysis state `nope`"), "{e}");
         let e = err(r#"{"bomFormat": "CycloneDX", "vulnerabilities": []}"#);
         assert!(e.contains("non-empty `vulnerabilities`"), "{e}");

@@ -172,10 +172,7 @@ impl VexSet {
         let mut base = 0;
         for doc in &self.documents {
             let applies = |s: &VexStatement| {
-                s.names(id)
-                    && s.products
-                        .iter()
-                        .any(|p| p.matches(raw, target.as_ref()))
+                s.names(id) && s.products.iter().any(|p| p.matches(raw, target.as_ref()))
             };
             let decided = match doc.rule {
                 VexRule::LatestApplying => doc.statements.iter().rposition(applies),
@@ -226,7 +223,12 @@ mod tests {
     fn purl_constraints_and_status() {
         let s = set(
             VexRule::LatestApplying,
-            vec![stmt("CVE-1", "pkg:apk/alpine/openssl", &[], VexStatus::NotAffected)],
+            vec![stmt(
+                "CVE-1",
+                "pkg:apk/alpine/openssl",
+                &[],
+                VexStatus::NotAffected,
+            )],
         );
         assert_eq!(s.matching_statement("CVE-1", Some(PKG)), Some(0));
         assert_eq!(s.matching_statement("CVE-2", Some(PKG)), None);
@@ -244,7 +246,11 @@ mod tests {
                 VexStatus::Fixed,
             )],
         );
-        assert_eq!(s.matching_statement("CVE-1", Some(PKG)), None, "other version");
+        assert_eq!(
+            s.matching_statement("CVE-1", Some(PKG)),
+            None,
+            "other version"
+        );
         let s = set(
             VexRule::LatestApplying,
             vec![stmt("CVE-1", PKG, &[], VexStatus::Affected)],
