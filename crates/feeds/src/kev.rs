@@ -299,7 +299,7 @@ mod tests {
         );
         let e = err(&catalog(0, &[]));
         assert!(e.contains("lists no vulnerabilities"), "{e}");
-        let e = err(&catalog(2, &[good.clone(), good.clone()]));
+        let e = err(&catalog(2, &[good.clone(), good]));
         assert!(e.contains("line 7: CVE-2021-44228 is listed twice"), "{e}");
         let e = err(&catalog(
             1,
