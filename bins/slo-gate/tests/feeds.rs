@@ -55,6 +55,19 @@ fn values(v: &Value) -> BTreeMap<String, f64> {
         .collect()
 }
 
+/// `slo-gate --slo SLO --allow-informational-only --report REPORT REST...`.
+fn informational(dir: &Path, slo: &Path, report: &str, rest: &[&str]) -> Output {
+    let mut args = vec![
+        "--slo",
+        slo.to_str().unwrap(),
+        "--allow-informational-only",
+        "--report",
+        report,
+    ];
+    args.extend_from_slice(rest);
+    gate(dir, &args)
+}
+
 fn informational_slo(dir: &Path, slis: &[&str]) -> PathBuf {
     let mut s = String::from("objectives:\n");
     for n in slis {
@@ -117,14 +130,11 @@ fn the_real_kev_catalogue_against_real_trivy_reports() {
         if !report.is_object() || report.get("Results").is_none() {
             continue;
         }
-        let out = gate(
+        let out = informational(
             dir.path(),
+            &slo,
+            path.to_str().unwrap(),
             &[
-                "--slo",
-                slo.to_str().unwrap(),
-                "--allow-informational-only",
-                "--report",
-                path.to_str().unwrap(),
                 "--kev",
                 kev_file().to_str().unwrap(),
                 "--now",
@@ -218,14 +228,11 @@ fn epss_threshold_and_max() {
     let slo = informational_slo(dir.path(), &["epss_vulnerabilities_total", "epss_max"]);
     let report = fixture("trivy-reports/generated-0.76-image-alpine-3.14.json");
     let run = |threshold: &str| {
-        let out = gate(
+        let out = informational(
             dir.path(),
+            &slo,
+            report.to_str().unwrap(),
             &[
-                "--slo",
-                slo.to_str().unwrap(),
-                "--allow-informational-only",
-                "--report",
-                report.to_str().unwrap(),
                 "--epss",
                 "epss.csv",
                 "--epss-threshold",
@@ -246,17 +253,11 @@ fn epss_threshold_and_max() {
     assert_eq!(run("0.5")["epss_vulnerabilities_total"], 0.0);
     assert_eq!(run("0")["epss_vulnerabilities_total"], 5.0);
     // Without --epss a Trivy report cannot answer: the objective fails, it is never 0.
-    let out = gate(
+    let out = informational(
         dir.path(),
-        &[
-            "--slo",
-            slo.to_str().unwrap(),
-            "--allow-informational-only",
-            "--report",
-            report.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
+        &slo,
+        report.to_str().unwrap(),
+        &["--format", "json"],
     );
     let v = json(&out);
     assert!(values(&v).is_empty(), "{v}");
@@ -349,19 +350,11 @@ fn vex_suppresses_what_real_trivy_suppresses() {
         dir.path(),
         &["vulnerabilities_total", "suppressed_vex_total"],
     );
-    let out = gate(
+    let out = informational(
         dir.path(),
-        &[
-            "--slo",
-            slo.to_str().unwrap(),
-            "--allow-informational-only",
-            "--report",
-            "plain.json",
-            "--vex",
-            "vex.json",
-            "--format",
-            "json",
-        ],
+        &slo,
+        "plain.json",
+        &["--vex", "vex.json", "--format", "json"],
     );
     let v = json(&out);
     let got = values(&v);
@@ -488,19 +481,11 @@ fn bad_feeds_are_refused_with_file_line_and_reason() {
     ];
     for (flag, name, content, want) in cases {
         std::fs::write(dir.path().join(name), content).unwrap();
-        let out = gate(
+        let out = informational(
             dir.path(),
-            &[
-                "--slo",
-                slo.to_str().unwrap(),
-                "--allow-informational-only",
-                "--report",
-                report.to_str().unwrap(),
-                flag,
-                name,
-                "--now",
-                NOW,
-            ],
+            &slo,
+            report.to_str().unwrap(),
+            &[flag, name, "--now", NOW],
         );
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");

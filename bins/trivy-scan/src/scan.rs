@@ -182,13 +182,7 @@ fn check_db_age(db: Option<&DbMetadata>, max: Duration) -> Result<(), Failure> {
 }
 
 fn human(d: jiff::SignedDuration) -> String {
-    let secs = d.as_secs().max(0);
-    match secs {
-        s if s >= 86400 => format!("{}d", s / 86400),
-        s if s >= 3600 => format!("{}h", s / 3600),
-        s if s >= 60 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
+    cli_support::format_duration(d.unsigned_abs())
 }
 
 fn trivy_failure(e: &RunError) -> Failure {

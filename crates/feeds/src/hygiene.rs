@@ -280,14 +280,7 @@ impl Hygiene {
         Some(if self.selected.contains(&sev) {
             Ok(sev)
         } else {
-            Err(format!(
-                "severity {sev} is not selected (--severity {}), so it is not counted",
-                self.selected
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ))
+            Err(findings::not_selected(sev, &self.selected))
         })
     }
 

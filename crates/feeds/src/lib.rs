@@ -174,13 +174,7 @@ pub fn check_age(
 }
 
 fn human(d: jiff::SignedDuration) -> String {
-    let secs = d.as_secs().max(0);
-    match secs {
-        s if s >= 86400 => format!("{}d", s / 86400),
-        s if s >= 3600 => format!("{}h", s / 3600),
-        s if s >= 60 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
+    cli_support::format_duration(d.unsigned_abs())
 }
 
 /// A date that must not lie after `now` (a feed from the future is a wrong clock or a

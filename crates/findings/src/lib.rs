@@ -12,7 +12,9 @@ pub use ignore::{
     MAX_PATTERN_BYTES, parse_trivyignore, parse_trivyignore_yaml,
 };
 pub use keys::FindingKeys;
-pub use severity::{Severity, SeverityCounts, SeverityParseError, parse_severity_list};
+pub use severity::{
+    Severity, SeverityCounts, SeverityParseError, not_selected, parse_severity_list,
+};
 pub use tally::{Tally, Want};
 pub use vex::{VexDocument, VexProduct, VexRule, VexSet, VexStatement, VexStatus};
 

@@ -175,14 +175,7 @@ impl ReportSli {
             Which::Total => counts.total_of(&self.selected),
             Which::One(sev) => {
                 if !self.selected.contains(sev) {
-                    return Err(format!(
-                        "severity {sev} is not selected (--severity {}), so it is not counted",
-                        self.selected
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    ));
+                    return Err(findings::not_selected(*sev, &self.selected));
                 }
                 counts.get(*sev)
             }
