@@ -239,7 +239,15 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
             if plan.window.given() {
                 opts.window = Some(plan.window.window()?);
             }
-            let report = ReportSli::from_summary(&scanned.summary, &plan.severities);
+            let hygiene = plan.feed_args.hygiene(
+                &plan.feeds,
+                &scanned.summary,
+                &plan.severities,
+                plan.count.ignore.as_ref(),
+            );
+            opts.extra = quality_gate::cli::feed_record(&hygiene, &scanned.summary);
+            let report =
+                ReportSli::from_summary(&scanned.summary, &plan.severities).with_hygiene(hygiene);
             gate_on_loaded(
                 files.slo.as_ref(),
                 files.queries.as_ref(),
