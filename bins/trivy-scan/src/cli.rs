@@ -324,7 +324,7 @@ impl Cli {
         }
         let want = Want {
             // The gate's hygiene SLIs (KEV, EPSS, ages) read the counted findings.
-            findings: gate.is_some() && provider.is_none(),
+            findings: (gate.is_some() && provider.is_none()) || self.feeds.any(),
             ..Want::default()
         };
         Ok(Plan {

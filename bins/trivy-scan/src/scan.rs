@@ -21,6 +21,8 @@ pub(crate) struct Scanned {
     /// The name the metrics carry: the reference given, else the report's ArtifactName.
     pub(crate) image: String,
     pub(crate) finished_at: jiff::Timestamp,
+    /// The exploitability and hygiene SLIs, when the findings were kept for them.
+    pub(crate) hygiene: Option<feeds::Hygiene>,
 }
 
 pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
@@ -75,11 +77,20 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
         .clone()
         .or_else(|| summary.artifact_name().map(str::to_owned))
         .unwrap_or_default();
+    let hygiene = plan.want.findings.then(|| {
+        plan.feed_args.hygiene(
+            &plan.feeds,
+            &summary,
+            &plan.severities,
+            plan.count.ignore.as_ref(),
+        )
+    });
     Ok(Scanned {
         summary,
         trivy,
         image,
         finished_at: jiff::Timestamp::now(),
+        hygiene,
     })
 }
 

@@ -201,3 +201,48 @@ fn a_bad_feed_fails_before_the_scan() {
         "{r:#?}"
     );
 }
+
+#[test]
+fn with_a_feed_the_measured_hygiene_slis_are_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = fixture("trivy-reports/jar-in-debian-image-spring4shell.json");
+    let r = trivy_scan(
+        dir.path(),
+        &[
+            "--report",
+            report.to_str().unwrap(),
+            "--kev",
+            kev().to_str().unwrap(),
+            "--now",
+            NOW,
+            "--sink",
+            "stdout",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let slis: Vec<(String, f64)> = v["metrics"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["name"] == "vulngate.sli")
+        .map(|l| {
+            (
+                l["attributes"]["sli"].as_str().unwrap().to_owned(),
+                l["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let get = |n: &str| slis.iter().find(|(k, _)| k == n).map(|(_, v)| *v);
+    assert_eq!(get("kev_vulnerabilities_critical"), Some(1.0), "{slis:?}");
+    assert_eq!(get("kev_vulnerabilities_total"), Some(1.0), "{slis:?}");
+    assert_eq!(get("suppressed_vex_total"), Some(0.0), "{slis:?}");
+    // Not measured without --epss: left out, not sent as 0.
+    assert_eq!(get("epss_max"), None, "{slis:?}");
+    // Without a feed nothing beyond the counts is published.
+    let r = trivy_scan(
+        dir.path(),
+        &["--report", report.to_str().unwrap(), "--sink", "stdout"],
+    );
+    assert!(!r.stdout.contains("vulngate.sli"), "{r:#?}");
+}

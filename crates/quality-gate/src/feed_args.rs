@@ -98,6 +98,13 @@ impl FeedArgs {
         self.now.unwrap_or_else(Timestamp::now)
     }
 
+    /// True when a feed file is given (`--kev`, `--epss` or `--vex`): the hygiene SLIs are
+    /// then published as metrics too.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.kev.is_some() || self.epss.is_some() || !self.vex.is_empty()
+    }
+
     /// The UTC date of the evaluation time (for the ignore rules' expiry).
     #[must_use]
     pub fn today(&self) -> jiff::civil::Date {
