@@ -186,8 +186,8 @@ impl FeedArgs {
 }
 
 /// What a result records about the feeds beside the evaluation: each feed's own version and
-/// date (`feeds`), each VEX statement's use (`vex`) and the KEV findings with their dates
-/// (`kev`). Empty parts are left out.
+/// date (`feeds`), each VEX statement's use (`vex`), each ignore rule's use (`ignored`) and
+/// the KEV findings with their dates (`kev`). Empty parts are left out.
 #[must_use]
 pub fn feed_record(hygiene: &Hygiene, summary: &Summary) -> Map<String, Value> {
     let mut out = Map::new();
@@ -196,6 +196,9 @@ pub fn feed_record(hygiene: &Hygiene, summary: &Summary) -> Map<String, Value> {
     }
     if !summary.vex_suppressed.is_empty() {
         out.insert("vex".into(), json!(summary.vex_suppressed));
+    }
+    if !summary.suppressed.is_empty() {
+        out.insert("ignored".into(), json!(summary.suppressed));
     }
     if !hygiene.kev_findings.is_empty() {
         out.insert("kev".into(), json!(hygiene.kev_findings));
