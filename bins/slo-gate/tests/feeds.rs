@@ -210,6 +210,23 @@ fn the_kev_finding_is_recorded_with_its_dates_and_the_catalogue_version() {
     assert_eq!(v["feeds"][0]["date"], "2025-08-25T17:04:19.9796Z");
     assert_eq!(v["feeds"][0]["entries"], 1404);
     assert_eq!(values(&v)["kev_ransomware_total"], 0.0);
+    let text = informational(
+        dir.path(),
+        &slo,
+        fixture("trivy-reports/jar-in-debian-image-spring4shell.json")
+            .to_str()
+            .unwrap(),
+        &["--kev", kev_file().to_str().unwrap(), "--now", NOW],
+    );
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("Known exploited: CVE-2022-22965 CRITICAL in org.springframework:spring-beans 5.3.15, added 2022-04-04, due 2022-04-25\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Feed: kev 2025.08.25 of 2025-08-25T17:04:19.9796Z"),
+        "{text}"
+    );
 }
 
 const EPSS_HEAD: &str =

@@ -265,7 +265,8 @@ fn outcome(mut data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOption
         }
         Verdict::Errored => Decision::InputError,
     };
-    let rendered = render(&data, opts.format);
+    let mut rendered = render(&data, opts.format);
+    rendered.push_str(&crate::feed_notes::notes(&opts.extra, opts.format));
     GateOutcome {
         rendered,
         verdict,

@@ -3,6 +3,7 @@
 
 mod error;
 mod evaluate;
+mod feed_notes;
 mod files;
 mod render;
 mod verdict;
