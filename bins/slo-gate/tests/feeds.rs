@@ -655,3 +655,46 @@ total_score:
         settings.bind(|| insta::assert_snapshot!(format!("hygiene_gate_{format}"), text));
     }
 }
+
+#[test]
+fn hygiene_slis_work_as_history_for_comparisons() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("slo.yaml"),
+        "comparison:\n  compare_with: single_result\n  include_result_with_score: all\n  aggregate_function: avg\nobjectives:\n  - sli: kev_vulnerabilities_total\n    pass:\n      - criteria: [\"<=+0\"]\ntotal_score:\n  pass: \"90%\"\n",
+    )
+    .unwrap();
+    let run = |report: &str| {
+        gate(
+            dir.path(),
+            &[
+                "--slo",
+                "slo.yaml",
+                "--report",
+                fixture(&format!("trivy-reports/{report}"))
+                    .to_str()
+                    .unwrap(),
+                "--kev",
+                kev_file().to_str().unwrap(),
+                "--now",
+                NOW,
+                "--history",
+                "history.json",
+                "--record",
+                "history.json",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    // No KEV finding, then one: the relative criterion fails against the recorded 0.
+    let first = run("generated-0.76-image-alpine-3.14.json");
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let second = run("jar-in-debian-image-spring4shell.json");
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    let v = json(&second);
+    let r = &v["evaluation"]["indicatorResults"][0];
+    assert_eq!(r["value"]["value"], 1.0);
+    assert_eq!(r["value"]["comparedValue"], 0.0);
+    assert_eq!(r["status"], "fail");
+}
