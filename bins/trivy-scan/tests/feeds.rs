@@ -246,3 +246,80 @@ fn with_a_feed_the_measured_hygiene_slis_are_published() {
     );
     assert!(!r.stdout.contains("vulngate.sli"), "{r:#?}");
 }
+
+/// The hygiene SLIs reach the strict Dynatrace fake, a real Pushgateway and the OTLP receiver.
+#[test]
+fn hygiene_slis_reach_every_backend() {
+    use test_support::dynatrace::{FakeDynatrace, TOKEN};
+    use test_support::otlp::{FakeOtlp, points};
+    use test_support::prometheus::Pushgateway;
+
+    let dt = FakeDynatrace::start();
+    let otlp = FakeOtlp::start();
+    let pg = Pushgateway::start().expect("pushgateway");
+    let dir = tempfile::tempdir().unwrap();
+    let report = fixture("trivy-reports/jar-in-debian-image-spring4shell.json");
+    let r = Run::capture(|| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("trivy-scan"));
+        for var in test_support::cli::CALLER_ENV {
+            cmd.env_remove(var);
+        }
+        cmd.current_dir(dir.path())
+            .arg("--report")
+            .arg(&report)
+            .arg("spring4shell:1")
+            .arg("--kev")
+            .arg(kev())
+            .args(["--now", NOW])
+            .args([
+                "--sink",
+                "dynatrace",
+                "--sink",
+                "pushgateway",
+                "--sink",
+                "otlp",
+            ])
+            .arg("--dynatrace-url")
+            .arg(dt.url())
+            .arg("--pushgateway-url")
+            .arg(pg.url())
+            .arg("--otlp-endpoint")
+            .arg(otlp.metrics_url())
+            .env("METRICS_API_TOKEN", TOKEN)
+            .stdin(std::process::Stdio::null())
+            .output()
+    });
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    let dt_lines = dt.lines();
+    assert!(
+        dt_lines.contains(
+            &"vulngate.sli,sli=\"kev_vulnerabilities_total\",image=\"spring4shell\",tag=\"1\" 1"
+                .to_owned()
+        ),
+        "{dt_lines:#?}"
+    );
+    assert!(
+        !dt_lines.iter().any(|l| l.contains("epss")),
+        "{dt_lines:#?}"
+    );
+    let pg_series = pg.series("vulngate_sli").unwrap();
+    assert!(
+        pg_series
+            .iter()
+            .any(|l| l.contains("sli=\"kev_vulnerabilities_critical\"") && l.ends_with(" 1")),
+        "{pg_series:#?}"
+    );
+    let received = otlp.received();
+    assert_eq!(received.len(), 1);
+    let sli_points: Vec<_> = points(&received[0].request)
+        .into_iter()
+        .filter(|p| p.metric == "vulngate.sli")
+        .collect();
+    assert!(
+        sli_points.iter().any(|p| p
+            .attributes
+            .contains(&("sli".to_owned(), "kev_ransomware_total".to_owned()))),
+        "{sli_points:#?}"
+    );
+    assert_eq!(sli_points.len(), pg_series.len());
+}
