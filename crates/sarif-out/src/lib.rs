@@ -63,6 +63,19 @@ pub struct Sarif {
 }
 
 impl Sarif {
+    /// The line to print on stderr when findings were left out (`None` when none were).
+    #[must_use]
+    pub fn omitted_warning(&self) -> Option<String> {
+        (self.omitted > 0).then(|| {
+            format!(
+                "warning: {} findings are not in the SARIF output: GitHub code scanning rejects a run of more than {} results, so the most severe {} are kept",
+                self.omitted,
+                limits::RESULTS_PER_RUN,
+                limits::RESULTS_PER_RUN
+            )
+        })
+    }
+
     /// The log as pretty-printed JSON with a final newline.
     #[must_use]
     pub fn to_json(&self) -> String {
@@ -81,13 +94,13 @@ pub fn sarif(findings: &[Finding], input: &InputInfo, opts: &Options<'_>) -> Sar
     let rules = Rules::collect(&kept);
     let results: Vec<Value> = kept.iter().map(|f| result(f, input, &rules)).collect();
 
-    let mut driver = json!({
+    let driver = json!({
         "name": TOOL_NAME,
         "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
         "informationUri": env!("CARGO_PKG_REPOSITORY"),
         "rules": rules.to_json(),
     });
-    driver["semanticVersion"] = json!(env!("CARGO_PKG_VERSION"));
     let mut tool = json!({ "driver": driver });
     // The scanner that found them, as a tool extension (GitHub allows 100 per run).
     if let Some(s) = input.scanner.as_ref().filter(|s| !s.name.trim().is_empty()) {
