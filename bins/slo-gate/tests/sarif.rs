@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use test_support::fixtures::{fixture, report};
-use test_support::sarif::{github_problems, validate_schema};
+use test_support::sarif::assert_valid;
 
 fn slo_gate(args: &[&std::ffi::OsStr]) -> Output {
     let mut c = assert_cmd::cargo::cargo_bin_cmd!("slo-gate");
@@ -21,44 +21,40 @@ fn slo_gate(args: &[&std::ffi::OsStr]) -> Output {
         .unwrap()
 }
 
-fn checked(text: &str, what: &str) -> Value {
-    if let Err(e) = validate_schema(text) {
-        panic!("{what}: not valid SARIF 2.1.0:\n{e}");
-    }
-    let v: Value = serde_json::from_str(text).unwrap();
-    let problems = github_problems(&v);
-    assert!(problems.is_empty(), "{what}: {problems:#?}");
-    v
-}
-
 fn os(s: &str) -> &std::ffi::OsStr {
     std::ffi::OsStr::new(s)
 }
 
-#[test]
-fn format_sarif_carries_the_findings_and_the_failed_verdict() {
+/// slo-gate on `report` with a seed SLO file (`slo.yaml` or `slo-strict.yaml`), the seed's
+/// sli.yaml, and `extra` flags.
+fn on_report(slo: &str, report: &std::path::Path, extra: &[&std::ffi::OsStr]) -> Output {
     let (slo, sli) = (
-        fixture("keptn-seed/slo-strict.yaml"),
+        fixture("keptn-seed").join(slo),
         fixture("keptn-seed/sli.yaml"),
     );
-    let rep = report("generated-0.76-image-alpine-3.14.json");
-    let out = slo_gate(&[
+    let mut args = vec![
         os("--slo"),
         slo.as_os_str(),
         os("--sli"),
         sli.as_os_str(),
         os("--report"),
-        rep.as_os_str(),
-        os("--format"),
-        os("sarif"),
-    ]);
+        report.as_os_str(),
+    ];
+    args.extend_from_slice(extra);
+    slo_gate(&args)
+}
+
+#[test]
+fn format_sarif_carries_the_findings_and_the_failed_verdict() {
+    let rep = report("generated-0.76-image-alpine-3.14.json");
+    let out = on_report("slo-strict.yaml", &rep, &[os("--format"), os("sarif")]);
     assert_eq!(
         out.status.code(),
         Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v = checked(
+    let v = assert_valid(
         &String::from_utf8(out.stdout).unwrap(),
         "slo-gate --format sarif",
     );
@@ -74,29 +70,18 @@ fn format_sarif_carries_the_findings_and_the_failed_verdict() {
 fn sarif_beside_text_has_the_same_verdict_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("gate.sarif");
-    let (slo, sli) = (
-        fixture("keptn-seed/slo.yaml"),
-        fixture("keptn-seed/sli.yaml"),
-    );
     let rep = fixture("corpus/grype/grype-0.65.1-ghsa-java.json");
-    let args = |format: &'static str| {
-        vec![
-            os("--slo"),
-            slo.as_os_str(),
-            os("--sli"),
-            sli.as_os_str(),
-            os("--report"),
-            rep.as_os_str(),
-            os("--format"),
-            os(format),
-            os("--sarif"),
-            file.as_os_str(),
-        ]
+    let run = |format: &'static str| {
+        on_report(
+            "slo.yaml",
+            &rep,
+            &[os("--format"), os(format), os("--sarif"), file.as_os_str()],
+        )
     };
-    let json = slo_gate(&args("json"));
+    let json = run("json");
     assert_eq!(json.status.code(), Some(0));
     let data: Value = serde_json::from_slice(&json.stdout).unwrap();
-    let v = checked(
+    let v = assert_valid(
         &std::fs::read_to_string(&file).unwrap(),
         "--sarif FILE (grype)",
     );
@@ -110,11 +95,11 @@ fn sarif_beside_text_has_the_same_verdict_as_json() {
     });
     // The text run writes the same file.
     std::fs::remove_file(&file).unwrap();
-    let text = slo_gate(&args("text"));
+    let text = run("text");
     assert_eq!(text.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&text.stdout).contains("Result:"));
     assert_eq!(
-        checked(
+        assert_valid(
             &std::fs::read_to_string(&file).unwrap(),
             "--sarif FILE (text)"
         ),

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use serde::Deserialize;
 use test_support::fixtures::{fixture, workspace_root};
-use test_support::sarif::{github_problems, validate_schema};
+use test_support::sarif::assert_valid;
 use test_support::trivy::{Registry, TrivyCache, trivy_bin};
 
 /// The tested blocks of docs/ci.md: name → (fence language, body).
@@ -173,12 +173,7 @@ fn text(o: &Output) -> String {
 /// The SARIF file, valid, with this verdict.
 fn assert_sarif(path: &Path, result: &str) {
     let body = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if let Err(e) = validate_schema(&body) {
-        panic!("{}: not valid SARIF 2.1.0:\n{e}", path.display());
-    }
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let problems = github_problems(&v);
-    assert!(problems.is_empty(), "{problems:#?}");
+    let v = assert_valid(&body, &path.display().to_string());
     let run = &v["runs"][0];
     assert_eq!(run["properties"]["gate"]["result"], result);
     // Every finding of the fixture image (29), none dropped.

@@ -8,7 +8,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 use test_support::fixtures::{fixture, report};
-use test_support::sarif::{github_problems, validate_schema};
+use test_support::sarif::assert_valid;
 use test_support::trivy::{FIXTURE_COUNTS, TrivyCache, fixture_image_tar, trivy_bin};
 
 fn trivy_scan() -> Command {
@@ -17,17 +17,6 @@ fn trivy_scan() -> Command {
         cmd.env_remove(var);
     }
     cmd
-}
-
-/// The SARIF text, checked against the schema and GitHub's requirements.
-fn checked(text: &str, what: &str) -> Value {
-    if let Err(e) = validate_schema(text) {
-        panic!("{what}: not valid SARIF 2.1.0:\n{e}");
-    }
-    let v: Value = serde_json::from_str(text).unwrap();
-    let problems = github_problems(&v);
-    assert!(problems.is_empty(), "{what}: {problems:#?}");
-    v
 }
 
 fn stderr(o: &Output) -> String {
@@ -52,7 +41,7 @@ fn format_sarif_on_a_report_is_the_only_thing_on_stdout() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = checked(
+    let v = assert_valid(
         &String::from_utf8(out.stdout).unwrap(),
         "trivy-scan --format sarif",
     );
@@ -84,7 +73,7 @@ fn sarif_beside_json_has_the_same_findings_and_verdict() {
     // 6 CRITICAL against `<5`: the gate fails.
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let v = checked(&std::fs::read_to_string(&file).unwrap(), "--sarif FILE");
+    let v = assert_valid(&std::fs::read_to_string(&file).unwrap(), "--sarif FILE");
     assert_eq!(results(&v) as u64, json["total"].as_u64().unwrap());
     let gate = &v["runs"][0]["properties"]["gate"];
     assert_eq!(gate["result"], json["gate"]["result"]);
@@ -104,7 +93,7 @@ fn sarif_of_a_grype_report() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = checked(&String::from_utf8(out.stdout).unwrap(), "grype report");
+    let v = assert_valid(&String::from_utf8(out.stdout).unwrap(), "grype report");
     assert_eq!(results(&v), 6);
     assert_eq!(v["runs"][0]["tool"]["extensions"][0]["name"], "grype");
 }
@@ -129,7 +118,7 @@ fn real_trivy_scan_to_sarif() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = checked(&String::from_utf8(out.stdout).unwrap(), "real trivy");
+    let v = assert_valid(&String::from_utf8(out.stdout).unwrap(), "real trivy");
     assert_eq!(results(&v) as u64, FIXTURE_COUNTS.iter().sum::<u64>());
     let counts = &v["runs"][0]["properties"]["counts"];
     let got = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"].map(|s| counts[s].as_u64().unwrap());

@@ -58,6 +58,22 @@ pub fn validate_schema(doc: &str) -> Result<(), String> {
     }
 }
 
+/// Parses `text`, panicking with the reasons when it is not valid against the schema
+/// ([`validate_schema`]) or breaks GitHub's requirements ([`github_problems`]).
+///
+/// # Panics
+/// As said, naming `what`.
+#[must_use]
+pub fn assert_valid(text: &str, what: &str) -> Value {
+    if let Err(e) = validate_schema(text) {
+        panic!("{what}: not valid SARIF 2.1.0:\n{e}");
+    }
+    let v: Value = serde_json::from_str(text).expect("valid against the schema, so JSON");
+    let problems = github_problems(&v);
+    assert!(problems.is_empty(), "{what}: {problems:#?}");
+    v
+}
+
 /// GitHub's hard limits and required properties that `doc` breaks, one line each (empty: none).
 #[must_use]
 pub fn github_problems(doc: &Value) -> Vec<String> {
