@@ -552,7 +552,8 @@ async fn run_with(
             tracing::warn!("{w}");
         }
         if let Some(path) = &cli.sarif {
-            cli_support::write_atomic(path, doc.to_json().as_bytes()).map_err(|e| {
+            let json = redactor.redact(&doc.to_json());
+            cli_support::write_atomic(path, json.as_bytes()).map_err(|e| {
                 Failure::usage(format!(
                     "cannot write the SARIF file {}: {e}",
                     path.display()

@@ -200,7 +200,8 @@ impl Output {
         if let Some(w) = doc.omitted_warning() {
             let _ = writeln!(self.redactor.writer(std::io::stderr()), "trivy-scan: {w}");
         }
-        let json = doc.to_json();
+        // The file as stdout: no secret of this run in it.
+        let json = self.redactor.redact(&doc.to_json());
         if let Some(path) = &plan.sarif {
             cli_support::write_atomic(path, json.as_bytes()).map_err(|e| {
                 Failure::usage(format!(
