@@ -201,7 +201,7 @@ fn rules_results_and_run_properties_carry_the_facts() {
 
 #[test]
 fn without_cvss_the_severity_band_is_used() {
-    // debian-10: one CRITICAL and one LOW; the bands are Trivy's unless a CVSS score exists.
+    // gomod: UNKNOWN findings without a CVSS score get the band 0.0 (GitHub: no severity).
     let summary = read(&report("gomod-multi-module-unknown.json"));
     let log = sarif(&summary.kept, &summary.input, &Options::default()).log;
     for rule in log["runs"][0]["tool"]["driver"]["rules"]
@@ -279,5 +279,102 @@ fn vulngate_reads_its_own_sarif_back() {
             };
             assert_eq!(f.severity, bucket, "{name}: {}", f.id);
         }
+    }
+}
+
+/// Findings with what adapters may leave empty or odd: no id, no package, whitespace,
+/// colons, non-ASCII, Windows paths, image references with registries and digests.
+fn odd_findings() -> Vec<findings::Finding> {
+    let texts = [
+        "",
+        " ",
+        "a:b",
+        "C:\\app\\lib.dll",
+        "ünïcödé pkg",
+        "registry.example:5000/team/app:1.0@sha256:00ff (debian 12.5)",
+        "/abs/path with space/x.jar",
+        "pkg|with|pipes\nand newline",
+    ];
+    let mut out = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        for (j, u) in texts.iter().enumerate() {
+            out.push(findings::Finding {
+                id: (*t).to_owned(),
+                severity: Severity::ALL[(i + j) % 5],
+                package: (*u).to_owned(),
+                installed: (*t).to_owned(),
+                fixed_version: (j % 2 == 0).then(|| (*u).to_owned()),
+                pkg_path: (i % 3 == 0).then(|| (*u).to_owned()),
+                target: (*t).to_owned(),
+                cvss: [None, Some(0.0), Some(11.0), Some(7.2)][j % 4],
+                ..findings::Finding::default()
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn odd_findings_still_give_sarif_github_accepts() {
+    let input = findings::InputInfo {
+        artifact: Some("registry.example:5000/team/app:1.0@sha256:00ff".into()),
+        scanner: Some(findings::Scanner {
+            name: String::new(),
+            version: None,
+        }),
+        ..findings::InputInfo::default()
+    };
+    let out = sarif(&odd_findings(), &input, &Options::default());
+    if let Err(e) = validate_schema(&out.to_json()) {
+        panic!("not valid SARIF 2.1.0:\n{e}");
+    }
+    let problems = github_problems(&out.log);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // An empty scanner name is no extension (a tool component needs a name).
+    assert!(out.log["runs"][0]["tool"].get("extensions").is_none());
+    // CVSS 0 and 11 are no scores: the band is used.
+    for rule in out.log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        let s: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&s), "{rule}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever strings a report holds, every required field is there and every location is
+    /// a relative reference without whitespace.
+    #[test]
+    fn any_findings_meet_githubs_requirements(
+        rows in proptest::collection::vec(
+            (".{0,12}", ".{0,12}", ".{0,12}", proptest::option::of(".{0,16}"), 0usize..5, proptest::option::of(-1.0f64..12.0)),
+            0..40,
+        ),
+        artifact in proptest::option::of(".{0,20}"),
+    ) {
+        let findings: Vec<findings::Finding> = rows
+            .into_iter()
+            .map(|(id, package, target, pkg_path, sev, cvss)| findings::Finding {
+                id,
+                package,
+                target,
+                pkg_path,
+                severity: Severity::ALL[sev],
+                cvss,
+                ..findings::Finding::default()
+            })
+            .collect();
+        let input = findings::InputInfo { artifact, ..findings::InputInfo::default() };
+        let out = sarif(&findings, &input, &Options::default());
+        let problems = github_problems(&out.log);
+        proptest::prop_assert!(problems.is_empty(), "{:#?}", problems);
+        proptest::prop_assert_eq!(out.log["runs"][0]["results"].as_array().unwrap().len(), findings.len());
     }
 }
