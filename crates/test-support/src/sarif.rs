@@ -92,7 +92,18 @@ pub fn github_problems(doc: &Value) -> Vec<String> {
     if runs.is_empty() || runs.len() > 20 {
         p.push(format!("{} runs (1 to 20 allowed)", runs.len()));
     }
+    // Since 2025-07-21 GitHub rejects a file with two runs of the same tool and category.
+    let mut categories = std::collections::HashSet::new();
     for (r, run) in runs.iter().enumerate() {
+        let key = (
+            run["tool"]["driver"]["name"].to_string(),
+            run["automationDetails"]["id"].to_string(),
+        );
+        if !categories.insert(key) {
+            p.push(format!(
+                "runs[{r}]: a second run of the same tool and category"
+            ));
+        }
         run_problems(r, run, &mut p);
     }
     p

@@ -146,6 +146,10 @@ fn the_checks_refuse_what_github_and_the_schema_refuse() {
                 9.5.into()
         }),
         broken(&|v| v["runs"][0]["tool"]["driver"]["rules"][0]["help"] = Value::Null),
+        broken(&|v| {
+            let run = v["runs"][0].clone();
+            v["runs"].as_array_mut().unwrap().push(run);
+        }),
     ];
     for (i, doc) in github_bad.iter().enumerate() {
         assert!(!github_problems(doc).is_empty(), "GitHub case {i} accepted");
