@@ -58,7 +58,7 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
                 format: InputFormat::Trivy,
                 ..plan.read.clone()
             };
-            let summary = read_report(BufReader::new(file), &plan.count, Want::default(), &read)
+            let summary = read_report(BufReader::new(file), &plan.count, want(plan), &read)
                 .map_err(|e| {
                     Failure::external(format!("trivy wrote a report that cannot be read: {e}"))
                 })?
@@ -83,9 +83,17 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
     })
 }
 
+/// The findings themselves are kept only for SARIF.
+fn want(plan: &Plan) -> Want {
+    Want {
+        findings: plan.wants_sarif(),
+        ..Want::default()
+    }
+}
+
 fn report_file(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
     let name = path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string());
-    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, Want::default(), &plan.read);
+    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, want(plan), &plan.read);
     let result = match path {
         Some(p) => {
             let meta = std::fs::metadata(p)
