@@ -31,6 +31,12 @@ fi
 trivy --version | head -1 >&2
 
 if [ "$what" = test ]; then
+  # Python's jsonschema validates the SARIF output against the official SARIF 2.1.0 schema.
+  if ! python3 -c 'import jsonschema' 2>/dev/null; then
+    echo "install-deps: installing jsonschema with pip" >&2
+    python3 -m pip install --quiet --disable-pip-version-check jsonschema 2>/dev/null \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages jsonschema
+  fi
   # debootstrap: scripts/build-image.sh makes the image's Debian base with it when no registry
   # can be reached. libxml2-utils: xmllint validates the JUnit output against its schema.
   pkgs=(prometheus prometheus-pushgateway docker-registry skopeo jq time debootstrap libxml2-utils)

@@ -40,6 +40,10 @@ const FORMATS: &[(Format, &str)] = &[
     ),
     (Format::Markdown, "For CI job summaries and PR comments"),
     (Format::Junit, "JUnit XML, one testcase per objective"),
+    (
+        Format::Sarif,
+        "SARIF 2.1.0 for GitHub code scanning: the report's findings, the verdict in the run's properties (needs --report)",
+    ),
 ];
 
 /// Evaluate a Keptn slo.yaml quality gate locally, with lighthouse's exact semantics.
@@ -202,6 +206,11 @@ pub struct Cli {
     #[arg(long, value_parser = Format::parser(FORMATS), default_value_t = Format::Text)]
     pub format: Format,
 
+    /// Also write SARIF 2.1.0 for GitHub code scanning to FILE: the report's findings, with
+    /// this run's verdict and score (needs --report).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+
     /// A warning fails the gate (exit 1).
     #[arg(long)]
     pub fail_on_warning: bool,
@@ -289,11 +298,17 @@ fn open_report(path: &Path) -> Result<Box<dyn std::io::Read>, Failure> {
     Ok(Box::new(std::io::BufReader::new(f)))
 }
 
-/// The report's SLIs, and what the result records about the feeds beside the evaluation.
-fn report_sli(
-    cli: &Cli,
-    report: &Path,
-) -> Result<(ReportSli, serde_json::Map<String, serde_json::Value>), Failure> {
+/// What `--report` gave: the SLIs, and the counted findings and selected severities when SARIF
+/// is asked for.
+struct ReportRead {
+    sli: ReportSli,
+    summary: Summary,
+    severities: Vec<Severity>,
+    /// What the result records about the feeds beside the evaluation.
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
     // Like trivy-scan: the flag, else the seed's TRIVY_SECURITY, else TRIVY_SEVERITY. Read
     // here rather than through clap so that a scanner environment does not trip `requires`.
     let from_env = || {
@@ -324,7 +339,7 @@ fn report_sli(
     };
     let want = Want {
         keys: cli.baseline.is_some(),
-        // The hygiene SLIs (KEV, EPSS, ages) read the counted findings.
+        // The hygiene SLIs (KEV, EPSS, ages) and SARIF read the counted findings.
         findings: true,
     };
     let mut current = read_one(report, &opts, want, &read)?;
@@ -332,27 +347,30 @@ fn report_sli(
         .feeds
         .hygiene(&feeds, &current, &selected, opts.ignore.as_ref());
     let extra = quality_gate::cli::feed_record(&hygiene, &current);
-    current.kept = Vec::new();
-    let sli = ReportSli::from_summary(&current, &selected).with_hygiene(hygiene);
-    match &cli.baseline {
-        None => Ok((sli, extra)),
-        Some(base) => {
-            // A baseline may come from another scanner: detect its format.
-            let baseline_read = ReadOptions {
-                format: InputFormat::Auto,
-                ..read
-            };
-            let keys_only = Want {
-                findings: false,
-                ..want
-            };
-            let baseline = read_one(base, &opts, keys_only, &baseline_read)?;
-            // Both walks were asked for their keys (`want.keys`).
-            let now = current.keys.unwrap_or_default();
-            let then = baseline.keys.unwrap_or_default();
-            Ok((sli.with_baseline(BaselineDiff::between(&now, &then)), extra))
-        }
+    let mut sli = ReportSli::from_summary(&current, &selected).with_hygiene(hygiene);
+    if let Some(base) = &cli.baseline {
+        // A baseline may come from another scanner: detect its format. Only the current
+        // report's findings go into SARIF.
+        let baseline_read = ReadOptions {
+            format: InputFormat::Auto,
+            ..read
+        };
+        let baseline_want = Want {
+            findings: false,
+            ..want
+        };
+        let baseline = read_one(base, &opts, baseline_want, &baseline_read)?;
+        // Both walks were asked for their keys (`want.keys`).
+        let now = current.keys.take().unwrap_or_default();
+        let then = baseline.keys.unwrap_or_default();
+        sli = sli.with_baseline(BaselineDiff::between(&now, &then));
     }
+    Ok(ReportRead {
+        sli,
+        summary: current,
+        severities: selected,
+        extra,
+    })
 }
 
 fn read_one(
@@ -379,6 +397,7 @@ fn parse_input_format(raw: &str) -> Result<InputFormat, String> {
 /// # Errors
 /// A [`Failure`] (one line, exit 2 or 3) when no evaluation could be made.
 pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
+    check_sarif_source(cli)?;
     let token = dynatrace_token(cli)?;
     let env_var = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
     let redactor = Redactor::builder()
@@ -398,6 +417,31 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, Failure> {
     run_with(cli, token.as_ref(), &redactor, &mut out)
         .await
         .map_err(|f| f.redacted(&redactor))
+}
+
+/// SARIF is asked for (`--format sarif` or `--sarif FILE`).
+fn wants_sarif(cli: &Cli) -> bool {
+    cli.format == Format::Sarif || cli.sarif.is_some()
+}
+
+/// SARIF lists findings: only `--report` has them, SLI values and backends do not.
+fn check_sarif_source(cli: &Cli) -> Result<(), Failure> {
+    if !wants_sarif(cli) || cli.report.is_some() {
+        return Ok(());
+    }
+    let asked = if cli.format == Format::Sarif {
+        "--format sarif"
+    } else {
+        "--sarif"
+    };
+    let source = if cli.sli_values.is_some() {
+        "--sli-values gives SLI values"
+    } else {
+        "--provider gives metric values"
+    };
+    Err(Failure::usage(format!(
+        "{asked} lists the findings of a scanner report, and {source} without findings; use --report FILE"
+    )))
 }
 
 /// The Dynatrace token, loaded once up front (only with `--provider dynatrace`): the flag or
@@ -448,15 +492,19 @@ async fn run_with(
         record: cli.record.clone(),
     };
     let slo_path = cli.slo.display().to_string();
+    let mut read = None;
 
     let outcome = if let Some(report) = &cli.report {
         if cli.window.given() {
             opts.window = Some(cli.window.window()?);
         }
-        let (sli, extra) = report_sli(cli, report)?;
-        opts.extra = extra;
+        let mut r = report_sli(cli, report)?;
+        opts.extra = std::mem::take(&mut r.extra);
         // Same function as `trivy-scan --slo`: reads the files, evaluates, records.
-        quality_gate::gate_report_files(&files, &sli, &opts).map_err(|e| gate_failure(&e))?
+        let outcome =
+            quality_gate::gate_report_files(&files, &r.sli, &opts).map_err(|e| gate_failure(&e))?;
+        read = Some(r);
+        outcome
     } else {
         if cli.feeds.kev.is_some() || cli.feeds.epss.is_some() || !cli.feeds.vex.is_empty() {
             return Err(Failure::usage(
@@ -513,7 +561,33 @@ async fn run_with(
         outcome
     };
 
-    out.write_all(outcome.rendered.as_bytes())
+    let sarif = read.filter(|_| wants_sarif(cli)).map(|r| {
+        let gate = sarif_out::Gate::from_evaluation(&outcome.data);
+        let opts = sarif_out::Options {
+            severities: &r.severities,
+            gate: Some(&gate),
+        };
+        sarif_out::sarif(&r.summary.kept, &r.summary.input, &opts)
+    });
+    if let Some(doc) = &sarif {
+        if let Some(w) = doc.omitted_warning() {
+            tracing::warn!("{w}");
+        }
+        if let Some(path) = &cli.sarif {
+            let json = redactor.redact(&doc.to_json());
+            cli_support::write_atomic(path, json.as_bytes()).map_err(|e| {
+                Failure::usage(format!(
+                    "cannot write the SARIF file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+    }
+    let rendered = match &sarif {
+        Some(doc) if cli.format == Format::Sarif => doc.to_json(),
+        _ => outcome.rendered,
+    };
+    out.write_all(rendered.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| Failure::external(format!("cannot write the result: {e}")))?;
 

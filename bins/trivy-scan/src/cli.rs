@@ -108,9 +108,14 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub ignore_file: Option<PathBuf>,
 
-    /// Output on stdout: the seed's text lines, or one JSON object.
+    /// Output on stdout: the seed's text lines, one JSON object, or SARIF.
     #[arg(long, value_parser = Format::parser(FORMATS), default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Also write SARIF 2.1.0 for GitHub code scanning to FILE: the counted findings of the
+    /// selected severities, with the --slo gate's verdict and score.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
 
     /// Evaluate this Keptn slo.yaml on the scan's counts (exit 1 when the gate fails).
     #[arg(long, value_name = "FILE")]
@@ -168,6 +173,10 @@ const FORMATS: &[(Format, &str)] = &[
         Format::Json,
         "One JSON object: image, severities, counts (all five), total, trivy version, metrics, gate",
     ),
+    (
+        Format::Sarif,
+        "SARIF 2.1.0 for GitHub code scanning: one result per counted finding, the gate's verdict in the run's properties",
+    ),
 ];
 
 /// Where the findings come from.
@@ -194,6 +203,8 @@ pub(crate) struct Plan {
     pub(crate) feed_args: FeedArgs,
     pub(crate) read: ReadOptions,
     pub(crate) format: Format,
+    /// `--sarif FILE`.
+    pub(crate) sarif: Option<PathBuf>,
     pub(crate) sinks: Sinks,
     pub(crate) max_db_age: Option<Duration>,
     pub(crate) save_report: Option<PathBuf>,
@@ -258,6 +269,13 @@ pub(crate) struct Sinks {
     pub(crate) metrics_required: bool,
     /// In JSON mode the stdout sink writes here, and the lines go into the JSON object.
     pub(crate) captured: Option<SharedBuffer>,
+}
+
+impl Plan {
+    /// SARIF is asked for (`--format sarif` or `--sarif FILE`): the scan keeps its findings.
+    pub(crate) fn wants_sarif(&self) -> bool {
+        self.format == Format::Sarif || self.sarif.is_some()
+    }
 }
 
 impl Cli {
@@ -341,6 +359,7 @@ impl Cli {
                 capture_limit: None,
             },
             format: self.format,
+            sarif: self.sarif.clone(),
             sinks,
             max_db_age: self.max_db_age,
             save_report: self.save_report.clone(),
@@ -532,6 +551,11 @@ impl Cli {
             .sinks
             .build(env, dynatrace_token, redaction, writer, stdout_format)
             .map_err(Failure::usage)?;
+        if self.format == Format::Sarif && fanout.names().contains(&"stdout") {
+            return Err(Failure::usage(
+                "--sink stdout and --format sarif both write to standard output; write the SARIF with --sarif FILE instead",
+            ));
+        }
         // The seed's "metrics will not be pushed" line is for a run with no sink at all; an
         // explicit `--sink stdout` is a choice, and the line would contradict its report.
         let no_backend = fanout.names().is_empty();

@@ -42,6 +42,7 @@ async fn run_with(
     out.finished(&plan, &scanned);
     let gate = output::gate(&plan, &scanned).await?;
     out.gate(gate.as_ref());
+    out.sarif(&plan, &scanned, gate.as_ref())?;
     out.flush()?;
     if metrics_failed && plan.sinks.metrics_required {
         return Err(Failure::external(

@@ -28,6 +28,8 @@ pub(crate) struct GateResult {
     pub(crate) exit: Exit,
     pub(crate) rendered: String,
     pub(crate) data: Value,
+    /// The verdict as the SARIF run records it.
+    pub(crate) facts: sarif_out::Gate,
 }
 
 impl Output {
@@ -184,6 +186,54 @@ impl Output {
         }
     }
 
+    /// SARIF of the counted findings of the selected severities, on stdout with
+    /// `--format sarif` and into the `--sarif` file.
+    pub(crate) fn sarif(
+        &self,
+        plan: &Plan,
+        scanned: &Scanned,
+        gate: Option<&GateResult>,
+    ) -> Result<(), Failure> {
+        if !plan.wants_sarif() {
+            return Ok(());
+        }
+        let s = &scanned.summary;
+        let mut input = s.input.clone();
+        if input.artifact.is_none() && !scanned.image.is_empty() {
+            input.artifact = Some(scanned.image.clone());
+        }
+        let opts = sarif_out::Options {
+            severities: &plan.severities,
+            gate: gate.map(|g| &g.facts),
+        };
+        let doc = sarif_out::sarif(&s.kept, &input, &opts);
+        if let Some(w) = doc.omitted_warning() {
+            let _ = writeln!(self.redactor.writer(std::io::stderr()), "trivy-scan: {w}");
+        }
+        // The file as stdout: no secret of this run in it.
+        let json = self.redactor.redact(&doc.to_json());
+        if let Some(path) = &plan.sarif {
+            cli_support::write_atomic(path, json.as_bytes()).map_err(|e| {
+                Failure::usage(format!(
+                    "cannot write the SARIF file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+        if self.format == Format::Sarif {
+            let mut out = self.redactor.writer(std::io::stdout().lock());
+            match out.write_all(json.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(Failure::external(format!(
+                        "cannot write the SARIF output: {e}"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn flush(self) -> Result<(), Failure> {
         if self.format == Format::Json {
             let mut out = self.redactor.writer(std::io::stdout().lock());
@@ -280,6 +330,7 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
     let exit = Exit::from(outcome.decision);
     Ok(Some(GateResult {
         exit,
+        facts: sarif_out::Gate::from_evaluation(&outcome.data),
         rendered: outcome.rendered,
         data: serde_json::to_value(&outcome.data)
             .map_err(|e| Failure::external(format!("cannot encode the evaluation: {e}")))?,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use cli_support::Failure;
-use findings::Summary;
+use findings::{Summary, Want};
 use report_formats::{InputFormat, ReadOptions, ReportError, read_report};
 use trivy_report::runner::{self, DbMetadata, RunError, TrivyCommand, TrivyVersion};
 
@@ -60,7 +60,7 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
                 format: InputFormat::Trivy,
                 ..plan.read.clone()
             };
-            let summary = read_report(BufReader::new(file), &plan.count, plan.want, &read)
+            let summary = read_report(BufReader::new(file), &plan.count, want(plan), &read)
                 .map_err(|e| {
                     Failure::external(format!("trivy wrote a report that cannot be read: {e}"))
                 })?
@@ -94,9 +94,17 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
     })
 }
 
+/// The findings themselves are kept for SARIF and for the hygiene SLIs (`plan.want`).
+fn want(plan: &Plan) -> Want {
+    Want {
+        findings: plan.wants_sarif() || plan.want.findings,
+        ..plan.want
+    }
+}
+
 fn report_file(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
     let name = path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string());
-    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, plan.want, &plan.read);
+    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, want(plan), &plan.read);
     let result = match path {
         Some(p) => {
             let meta = std::fs::metadata(p)

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 /// What a binary writes on stdout. Each binary accepts a subset ([`Format::parser`]):
-/// trivy-scan and keptn-send text and json, slo-gate all four.
+/// keptn-send text and json, trivy-scan text, json and sarif, slo-gate all five.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     /// Lines for people (what they hold is the binary's: the seed's lines, a table of
@@ -19,13 +19,21 @@ pub enum Format {
     Markdown,
     /// JUnit XML.
     Junit,
+    /// SARIF 2.1.0 for GitHub code scanning (the findings; `sarif-out`).
+    Sarif,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Self; 4] = [Self::Text, Self::Json, Self::Markdown, Self::Junit];
+    pub const ALL: [Self; 5] = [
+        Self::Text,
+        Self::Json,
+        Self::Markdown,
+        Self::Junit,
+        Self::Sarif,
+    ];
 
-    /// The name on the command line: `text`, `json`, `markdown`, `junit`.
+    /// The name on the command line: `text`, `json`, `markdown`, `junit`, `sarif`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -33,6 +41,7 @@ impl Format {
             Self::Json => "json",
             Self::Markdown => "markdown",
             Self::Junit => "junit",
+            Self::Sarif => "sarif",
         }
     }
 
@@ -64,7 +73,9 @@ impl FromStr for Format {
                 .into_iter()
                 .find(|f| f.name() == lower)
                 .ok_or_else(|| {
-                    format!("unknown format `{lower}`: expected text, json, markdown or junit")
+                    format!(
+                        "unknown format `{lower}`: expected text, json, markdown, junit or sarif"
+                    )
                 }),
         }
     }
@@ -178,7 +189,7 @@ mod tests {
         let e = "yaml".parse::<Format>().unwrap_err();
         assert_eq!(
             e,
-            "unknown format `yaml`: expected text, json, markdown or junit"
+            "unknown format `yaml`: expected text, json, markdown, junit or sarif"
         );
     }
 }

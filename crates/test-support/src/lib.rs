@@ -13,4 +13,5 @@ pub mod otlp;
 pub mod process;
 pub mod prometheus;
 pub mod raw_http;
+pub mod sarif;
 pub mod trivy;
