@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
             unique,
             fixable_only,
             ignore: None,
+            vex: None,
         };
         let want = Want {
             keys: true,

@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
             unique,
             fixable_only,
             ignore: None,
+            vex: None,
         };
         let read = ReadOptions::default();
         let whole = read_report(data, &opts, Want::default(), &read);

@@ -17,7 +17,7 @@ use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severit
 use http_policy::{HttpConfig, Redaction, RetryPolicy};
 use keptn_events::WireStr as _;
 use keptn_events::get_sli::GetSliFinishedData;
-use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
+use quality_gate::cli::{Backend, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs};
 use quality_gate::{
     Format, GateError, GateFiles, GateOptions, evaluate_and_render, load_sli, load_slo,
 };
@@ -129,6 +129,11 @@ pub struct Cli {
         conflicts_with = "provider"
     )]
     pub baseline: Option<PathBuf>,
+
+    /// --kev, --epss, --vex, --max-feed-age, --epss-threshold, --now, --expiring-within
+    /// (shared with trivy-scan; with --report).
+    #[command(flatten)]
+    pub feeds: FeedArgs,
 
     /// --prometheus-url (shared with trivy-scan).
     #[command(flatten)]
@@ -262,12 +267,12 @@ fn context(cli: &Cli) -> Result<QueryContext, Failure> {
     })
 }
 
-fn count_options(cli: &Cli) -> Result<CountOptions, Failure> {
+fn count_options(cli: &Cli, feeds: &LoadedFeeds) -> Result<CountOptions, Failure> {
     let ignore =
         match &cli.ignore_file {
             None => None,
             Some(p) => {
-                let today = jiff::Zoned::now().date();
+                let today = cli.feeds.today();
                 let text = cli_support::read_text_limited(p, limits::IGNORE).map_err(|e| {
                     Failure::usage(format!("cannot read the ignore file {}: {e}", p.display()))
                 })?;
@@ -280,6 +285,7 @@ fn count_options(cli: &Cli) -> Result<CountOptions, Failure> {
         unique: cli.unique,
         fixable_only: cli.fixable_only,
         ignore,
+        vex: feeds.vex.clone(),
     })
 }
 
@@ -298,6 +304,8 @@ struct ReportRead {
     sli: ReportSli,
     summary: Summary,
     severities: Vec<Severity>,
+    /// What the result records about the feeds beside the evaluation.
+    extra: serde_json::Map<String, serde_json::Value>,
 }
 
 fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
@@ -322,7 +330,8 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
         }
         (None, None) => Vec::new(),
     };
-    let opts = count_options(cli)?;
+    let feeds = cli.feeds.load()?;
+    let opts = count_options(cli, &feeds)?;
     let read = ReadOptions {
         format: cli.input_format,
         allow_incomplete: cli.allow_incomplete,
@@ -330,10 +339,15 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
     };
     let want = Want {
         keys: cli.baseline.is_some(),
-        findings: wants_sarif(cli),
+        // The hygiene SLIs (KEV, EPSS, ages) and SARIF read the counted findings.
+        findings: true,
     };
     let mut current = read_one(report, &opts, want, &read)?;
-    let mut sli = ReportSli::from_summary(&current, &selected);
+    let hygiene = cli
+        .feeds
+        .hygiene(&feeds, &current, &selected, opts.ignore.as_ref());
+    let extra = quality_gate::cli::feed_record(&hygiene, &current);
+    let mut sli = ReportSli::from_summary(&current, &selected).with_hygiene(hygiene);
     if let Some(base) = &cli.baseline {
         // A baseline may come from another scanner: detect its format. Only the current
         // report's findings go into SARIF.
@@ -355,6 +369,7 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
         sli,
         summary: current,
         severities: selected,
+        extra,
     })
 }
 
@@ -468,6 +483,7 @@ async fn run_with(
         allow_informational_only: cli.allow_informational_only,
         context: ctx,
         window: None,
+        extra: serde_json::Map::new(),
     };
     let files = GateFiles {
         slo: cli.slo.clone(),
@@ -482,13 +498,19 @@ async fn run_with(
         if cli.window.given() {
             opts.window = Some(cli.window.window()?);
         }
-        let r = report_sli(cli, report)?;
+        let mut r = report_sli(cli, report)?;
+        opts.extra = std::mem::take(&mut r.extra);
         // Same function as `trivy-scan --slo`: reads the files, evaluates, records.
         let outcome =
             quality_gate::gate_report_files(&files, &r.sli, &opts).map_err(|e| gate_failure(&e))?;
         read = Some(r);
         outcome
     } else {
+        if cli.feeds.kev.is_some() || cli.feeds.epss.is_some() || !cli.feeds.vex.is_empty() {
+            return Err(Failure::usage(
+                "--kev, --epss and --vex apply to a report's findings: use them with --report",
+            ));
+        }
         let slo_text = quality_gate::read_optional(&cli.slo, "read the SLO file", limits::SLO)
             .map_err(|e| gate_failure(&e))?;
         let history = quality_gate::read_history(&files).map_err(|e| gate_failure(&e))?;

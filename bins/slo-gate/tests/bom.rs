@@ -84,7 +84,8 @@ fn assert_same_with_bom(dir: &Path, c: &Case, env: &[(&str, String)]) {
         c.what,
         err(&plain)
     );
-    let bom = run(c, &with_bom(dir, &c.file), env);
+    let bom_file = with_bom(dir, &c.file);
+    let bom = run(c, &bom_file, env);
     assert_eq!(
         bom.status.code(),
         plain.status.code(),
@@ -92,8 +93,15 @@ fn assert_same_with_bom(dir: &Path, c: &Case, env: &[(&str, String)]) {
         c.what,
         err(&bom)
     );
+    // Outputs that name the file they read (ignore rules, feeds) name the copy.
+    let plain_name = c.file.file_name().unwrap().to_string_lossy().into_owned();
     assert_eq!(
-        String::from_utf8_lossy(&bom.stdout),
+        String::from_utf8_lossy(&bom.stdout)
+            .replace(
+                &bom_file.display().to_string(),
+                &c.file.display().to_string()
+            )
+            .replace(&format!("bom-{plain_name}"), &plain_name),
         String::from_utf8_lossy(&plain.stdout),
         "{} with a BOM",
         c.what
@@ -194,6 +202,38 @@ fn every_input_file_may_start_with_a_byte_order_mark() {
             "ignore file (YAML)",
             &["--slo", budget, "--report", trivy_s, "--ignore-file", "{}"],
             ignore_yaml,
+        ),
+        case(
+            "KEV catalogue",
+            &[
+                "--slo",
+                budget,
+                "--report",
+                trivy_s,
+                "--kev",
+                "{}",
+                "--now",
+                "2025-09-01T00:00:00Z",
+            ],
+            corpus("kev/known_exploited_vulnerabilities.json"),
+        ),
+        case(
+            "EPSS scores",
+            &["--slo", budget, "--report", trivy_s, "--epss", "{}"],
+            text(
+                d,
+                "epss.csv",
+                "#model_version:v2023.03.01,score_date:2025-08-31T00:00:00+0000\ncve,epss,percentile\nCVE-2019-14697,0.5,0.9\n",
+            ),
+        ),
+        case(
+            "VEX",
+            &["--slo", budget, "--report", trivy_s, "--vex", "{}"],
+            text(
+                d,
+                "vex.json",
+                r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "CVE-2019-14697"}, "products": [{"@id": "pkg:apk/alpine/musl"}], "status": "not_affected"}]}"#,
+            ),
         ),
     ];
     for (format, file) in [

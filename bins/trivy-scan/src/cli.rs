@@ -7,10 +7,10 @@ use std::time::Duration;
 use clap::Parser;
 use cli_support::files::limits;
 use cli_support::{Failure, Format, LogArgs, Redactor, env, parse_duration, validate_reference};
-use findings::{CountOptions, IgnoreRules, Severity, parse_severity_list};
+use findings::{CountOptions, IgnoreRules, Severity, Want, parse_severity_list};
 use http_policy::{EndpointRules, Redaction, RetryPolicy};
 use metrics_sink::{FanOut, SharedBuffer};
-use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
+use quality_gate::cli::{Backend, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs};
 use report_formats::{InputFormat, ReadOptions};
 use secrecy::SecretString;
 use sli_provider::AnyProvider;
@@ -151,6 +151,11 @@ pub struct Cli {
     #[command(flatten)]
     pub window: WindowArgs,
 
+    // --kev, --epss, --vex, --max-feed-age, --epss-threshold, --now, --expiring-within
+    // (shared with slo-gate): VEX applies to the counts and metrics, the rest to the gate.
+    #[command(flatten)]
+    pub feeds: FeedArgs,
+
     #[command(flatten)]
     pub sinks: SinkArgs,
 
@@ -190,6 +195,12 @@ pub(crate) struct Plan {
     pub(crate) source: Source,
     pub(crate) severities: Vec<Severity>,
     pub(crate) count: CountOptions,
+    /// What the walk keeps besides the counts (the findings, for the gate's hygiene SLIs).
+    pub(crate) want: Want,
+    /// The feeds, loaded and checked before the scan.
+    pub(crate) feeds: LoadedFeeds,
+    /// The feed flags (threshold, expiry horizon) the gate's hygiene SLIs use.
+    pub(crate) feed_args: FeedArgs,
     pub(crate) read: ReadOptions,
     pub(crate) format: Format,
     /// `--sarif FILE`.
@@ -310,10 +321,13 @@ impl Cli {
     ) -> Result<Plan, Failure> {
         let image = self.image_reference(env)?;
         let severities = self.severities(env)?;
+        // Feeds fail in a second (exit 2 bad, exit 3 stale), not after a ten-minute scan.
+        let feeds = self.feeds.load()?;
         let count = CountOptions {
             unique: self.unique,
             fixable_only: self.fixable_only,
             ignore: self.ignore_rules()?,
+            vex: feeds.vex.clone(),
         };
         let source = self.source(image.as_deref())?;
         let redaction = {
@@ -326,11 +340,19 @@ impl Cli {
         if self.window.given() {
             self.window.window()?;
         }
+        let want = Want {
+            // The gate's hygiene SLIs (KEV, EPSS, ages) read the counted findings.
+            findings: (gate.is_some() && provider.is_none()) || self.feeds.any(),
+            ..Want::default()
+        };
         Ok(Plan {
             image,
             source,
             severities,
             count,
+            want,
+            feeds,
+            feed_args: self.feeds.clone(),
             read: ReadOptions {
                 format: self.input_format,
                 allow_incomplete: self.allow_incomplete,
@@ -397,7 +419,7 @@ impl Cli {
         let Some(path) = &self.ignore_file else {
             return Ok(None);
         };
-        let today = jiff::Zoned::now().date();
+        let today = self.feeds.today();
         let text = cli_support::read_text_limited(path, limits::IGNORE).map_err(|e| {
             Failure::usage(format!(
                 "cannot read the ignore file {}: {e}",

@@ -133,6 +133,16 @@ impl Output {
                 .map(|s| (s.as_str(), scanned.summary.counts.get(*s))),
         )
         .with_scanner(scanner_label(&scanned.summary));
+        // With a feed given, the hygiene SLIs go out too: only measured ones, never a 0 for
+        // one that could not be answered.
+        let snapshot = match (&scanned.hygiene, plan.feed_args.any()) {
+            (Some(h), true) => snapshot.with_slis(
+                h.values()
+                    .into_iter()
+                    .filter_map(|(name, v)| v.ok().map(|v| (name, v))),
+            ),
+            _ => snapshot,
+        };
         let outcomes = plan.sinks.fanout.push_all(&snapshot).await;
         let failed =
             crate::sinks::report_outcomes(&outcomes, &mut self.redactor.writer(std::io::stderr()));
@@ -289,7 +299,11 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
             if plan.window.given() {
                 opts.window = Some(plan.window.window()?);
             }
-            let report = ReportSli::from_summary(&scanned.summary, &plan.severities);
+            let mut report = ReportSli::from_summary(&scanned.summary, &plan.severities);
+            if let Some(h) = &scanned.hygiene {
+                opts.extra = quality_gate::cli::feed_record(h, &scanned.summary);
+                report = report.with_hygiene(h.clone());
+            }
             gate_on_loaded(
                 files.slo.as_ref(),
                 files.queries.as_ref(),

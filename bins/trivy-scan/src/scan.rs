@@ -21,6 +21,8 @@ pub(crate) struct Scanned {
     /// The name the metrics carry: the reference given, else the report's ArtifactName.
     pub(crate) image: String,
     pub(crate) finished_at: jiff::Timestamp,
+    /// The exploitability and hygiene SLIs, when the findings were kept for them.
+    pub(crate) hygiene: Option<feeds::Hygiene>,
 }
 
 pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
@@ -75,19 +77,28 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
         .clone()
         .or_else(|| summary.artifact_name().map(str::to_owned))
         .unwrap_or_default();
+    let hygiene = plan.want.findings.then(|| {
+        plan.feed_args.hygiene(
+            &plan.feeds,
+            &summary,
+            &plan.severities,
+            plan.count.ignore.as_ref(),
+        )
+    });
     Ok(Scanned {
         summary,
         trivy,
         image,
         finished_at: jiff::Timestamp::now(),
+        hygiene,
     })
 }
 
-/// The findings themselves are kept only for SARIF.
+/// The findings themselves are kept for SARIF and for the hygiene SLIs (`plan.want`).
 fn want(plan: &Plan) -> Want {
     Want {
-        findings: plan.wants_sarif(),
-        ..Want::default()
+        findings: plan.wants_sarif() || plan.want.findings,
+        ..plan.want
     }
 }
 
@@ -190,13 +201,7 @@ fn check_db_age(db: Option<&DbMetadata>, max: Duration) -> Result<(), Failure> {
 }
 
 fn human(d: jiff::SignedDuration) -> String {
-    let secs = d.as_secs().max(0);
-    match secs {
-        s if s >= 86400 => format!("{}d", s / 86400),
-        s if s >= 3600 => format!("{}h", s / 3600),
-        s if s >= 60 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
+    cli_support::format_duration(d.unsigned_abs())
 }
 
 fn trivy_failure(e: &RunError) -> Failure {

@@ -235,6 +235,18 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// A duration the way [`parse_duration`] reads them, in its largest whole unit: `15d`, `3h`,
+/// `5m`, `42s` (for messages such as "older than --max-db-age 7d").
+#[must_use]
+pub fn format_duration(d: Duration) -> String {
+    match d.as_secs() {
+        s if s >= 86400 => format!("{}d", s / 86400),
+        s if s >= 3600 => format!("{}h", s / 3600),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// Rejects references that could be taken for options or that hide characters
 /// (DESIGN: a leading `-`, whitespace or control characters).
 ///

@@ -361,7 +361,7 @@ fn parse_date(s: &str) -> Option<Date> {
 // Package URLs (the subset Trivy's `purl.Match` compares).
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Purl {
+pub(crate) struct Purl {
     ty: String,
     namespace: String,
     name: String,
@@ -371,7 +371,7 @@ struct Purl {
 }
 
 impl Purl {
-    fn parse(s: &str) -> Result<Self, &'static str> {
+    pub(crate) fn parse(s: &str) -> Result<Self, &'static str> {
         let rest = s
             .get(..4)
             .filter(|p| p.eq_ignore_ascii_case("pkg:"))
@@ -414,7 +414,7 @@ impl Purl {
     }
 
     /// Trivy's `PackageURL.Match`: `self` is the constraint from the ignore file.
-    fn matches(&self, target: &Self) -> bool {
+    pub(crate) fn matches(&self, target: &Self) -> bool {
         self.ty == target.ty
             && self.namespace == target.namespace
             && self.name == target.name

@@ -5,14 +5,18 @@ mod ignore;
 mod keys;
 mod severity;
 mod tally;
+mod vex;
 
 pub use ignore::{
     IgnoreError, IgnoreRule, IgnoreRules, MAX_IGNORE_FILE, MAX_PATTERN_ALTERNATIVES,
     MAX_PATTERN_BYTES, parse_trivyignore, parse_trivyignore_yaml,
 };
 pub use keys::FindingKeys;
-pub use severity::{Severity, SeverityCounts, SeverityParseError, parse_severity_list};
+pub use severity::{
+    Severity, SeverityCounts, SeverityParseError, not_selected, parse_severity_list,
+};
 pub use tally::{Tally, Want};
+pub use vex::{VexDocument, VexProduct, VexRule, VexSet, VexStatement, VexStatus};
 
 use serde::Serialize;
 
@@ -27,6 +31,9 @@ pub struct CountOptions {
     /// Suppress findings matched by these rules (applied after `fixable_only`, before
     /// `unique`).
     pub ignore: Option<IgnoreRules>,
+    /// Suppress findings that a VEX statement says do not affect the product (applied after
+    /// the ignore rules, before `unique`, as Trivy applies `--vex` after its ignore file).
+    pub vex: Option<VexSet>,
 }
 
 /// One vulnerability finding, whatever scanner reported it.
@@ -101,6 +108,11 @@ pub struct InputInfo {
     /// `runs[].automationDetails.id`, which GitHub code scanning uses to tell analyses apart).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// Whether the scanned OS is past its end of service life, where the format says
+    /// (Trivy's `Metadata.OS.EOSL`): `None` when the format cannot say, or the report names
+    /// no OS. Not serialised (the `os_eol` SLI carries it).
+    #[serde(skip)]
+    pub os_eol: Option<bool>,
     /// How many LOW findings were rated `Negligible` by the scanner (grype).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub negligible: Option<u64>,
@@ -136,6 +148,23 @@ pub struct RuleUse {
     pub count: u64,
 }
 
+/// How many findings one VEX statement suppressed, and which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VexUse {
+    /// The statement's description (`CVE-2021-44228 not_affected (vex.json statement 2)`).
+    pub statement: String,
+    /// Findings it suppressed (0 = it matched nothing in this report).
+    pub count: u64,
+    /// The suppressed findings as `ID package@version`, in report order, at most
+    /// [`VexUse::LISTED`] of them.
+    pub findings: Vec<String>,
+}
+
+impl VexUse {
+    /// How many suppressed findings a use lists by name.
+    pub const LISTED: usize = 100;
+}
+
 /// The result of counting one report.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
@@ -150,6 +179,9 @@ pub struct Summary {
     pub suppressed: Vec<RuleUse>,
     /// Rules that did not apply because they expired.
     pub expired_rules: Vec<String>,
+    /// Every VEX statement in document order with the findings it suppressed (empty without
+    /// `--vex`).
+    pub vex_suppressed: Vec<VexUse>,
     /// `(id, package)` keys of the counted findings, when asked for ([`Want::keys`]).
     pub keys: Option<FindingKeys>,
     /// The counted findings themselves, when asked for ([`Want::findings`]).

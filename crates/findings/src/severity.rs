@@ -252,6 +252,20 @@ impl<'de> Deserialize<'de> for SeverityCounts {
     }
 }
 
+/// The message for an SLI of a severity outside `--severity`: with the seed's Dynatrace setup
+/// that metric would never have been pushed, so a gate on it must not pass on a 0.
+#[must_use]
+pub fn not_selected(sev: Severity, selected: &[Severity]) -> String {
+    format!(
+        "severity {sev} is not selected (--severity {}), so it is not counted",
+        selected
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::{CountOptions, Finding, FindingKeys, RuleUse, Severity, SeverityCounts, Summary};
+use crate::{
+    CountOptions, Finding, FindingKeys, RuleUse, Severity, SeverityCounts, Summary, VexUse,
+};
 
 /// What a caller wants besides the counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -23,6 +25,7 @@ pub struct Tally<'o> {
     counts: SeverityCounts,
     findings: u64,
     rule_hits: Vec<u64>,
+    vex_uses: Vec<(u64, Vec<String>)>,
     seen: HashSet<Box<str>>,
     key_buf: String,
     keys: Option<HashMap<(String, String), Severity>>,
@@ -39,6 +42,7 @@ impl<'o> Tally<'o> {
             counts: SeverityCounts::new(),
             findings: 0,
             rule_hits: vec![0; opts.ignore.as_ref().map_or(0, crate::IgnoreRules::len)],
+            vex_uses: vec![(0, Vec::new()); opts.vex.as_ref().map_or(0, crate::VexSet::len)],
             seen: HashSet::new(),
             key_buf: String::new(),
             keys: want.keys.then(HashMap::new),
@@ -55,13 +59,17 @@ impl<'o> Tally<'o> {
     /// Adapters must fill `id`, `package`, `installed` and `unique_key`.
     #[must_use]
     pub fn needs_strings(&self) -> bool {
-        self.opts.unique || self.opts.ignore.is_some() || self.want.keys || self.want.findings
+        self.opts.unique
+            || self.opts.ignore.is_some()
+            || self.opts.vex.is_some()
+            || self.want.keys
+            || self.want.findings
     }
 
     /// Adapters must fill every field they can (fix version, paths, purl, target, dates).
     #[must_use]
     pub fn needs_details(&self) -> bool {
-        self.opts.ignore.is_some() || self.want.findings
+        self.opts.ignore.is_some() || self.opts.vex.is_some() || self.want.findings
     }
 
     /// Counts one finding, if the options let it count.
@@ -75,6 +83,16 @@ impl<'o> Tally<'o> {
                 ig.matching_rule(&f.id, &f.target, f.pkg_path.as_deref(), f.purl.as_deref())
         {
             self.rule_hits[i] += 1;
+            return;
+        }
+        if let Some(vex) = &opts.vex
+            && let Some(i) = vex.matching_statement(&f.id, f.purl.as_deref())
+        {
+            let (count, listed) = &mut self.vex_uses[i];
+            *count += 1;
+            if listed.len() < VexUse::LISTED {
+                listed.push(format!("{} {}@{}", f.id, f.package, f.installed));
+            }
             return;
         }
         if opts.unique {
@@ -132,12 +150,25 @@ impl<'o> Tally<'o> {
                 ig.expired_rules.clone(),
             ),
         };
+        let vex_suppressed = match &self.opts.vex {
+            None => Vec::new(),
+            Some(vex) => vex
+                .statements()
+                .zip(self.vex_uses)
+                .map(|(s, (count, findings))| VexUse {
+                    statement: s.description.clone(),
+                    count,
+                    findings,
+                })
+                .collect(),
+        };
         Summary {
             input: crate::InputInfo::default(),
             counts: self.counts,
             findings: self.findings,
             suppressed,
             expired_rules,
+            vex_suppressed,
             keys: self.keys.map(FindingKeys::from_map),
             kept: self.kept,
         }

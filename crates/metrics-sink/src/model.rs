@@ -16,6 +16,11 @@ pub mod names {
     pub const SCANNER: &str = "scanner";
     /// The scanner when none is named: the seed's.
     pub const DEFAULT_SCANNER: &str = "trivy";
+    /// Gauge: one exploitability or hygiene SLI of the scan (`kev_vulnerabilities_total`,
+    /// `epss_max`, `os_eol`, …; `docs/exploitability.md`). Attribute [`SLI_NAME`].
+    pub const SLI: &str = "vulngate.sli";
+    /// Attribute key holding the SLI's name.
+    pub const SLI_NAME: &str = "sli";
 }
 
 /// The scanned image, as the user named it.
@@ -151,6 +156,29 @@ impl Snapshot {
     pub fn with_scanner(mut self, scanner: impl Into<String>) -> Self {
         self.scanner = scanner.into();
         self
+    }
+
+    /// Adds one [`names::SLI`] gauge per (name, value), after the counts. Only measured
+    /// values belong here: an SLI that could not be answered is left out, never sent as 0.
+    #[must_use]
+    pub fn with_slis(mut self, slis: impl IntoIterator<Item = (String, f64)>) -> Self {
+        for (name, value) in slis {
+            self.metrics.push(Metric {
+                name: names::SLI,
+                value,
+                attributes: BTreeMap::from([(names::SLI_NAME, name)]),
+            });
+        }
+        self
+    }
+
+    /// The [`names::SLI`] gauges with their SLI name.
+    pub fn slis(&self) -> impl Iterator<Item = (&str, &Metric)> {
+        self.metrics.iter().filter_map(|m| {
+            (m.name == names::SLI)
+                .then(|| m.attributes.get(names::SLI_NAME).map(|s| (s.as_str(), m)))
+                .flatten()
+        })
     }
 
     /// The scanner, when it is not the seed's Trivy: backends whose seed-compatible output

@@ -15,6 +15,8 @@ use sli_provider::dynatrace::DynatraceProvider;
 use sli_provider::prometheus::PrometheusProvider;
 use sli_provider::{AnyProvider, ProviderError, Window};
 
+pub use crate::feed_args::{FeedArgs, LoadedFeeds, feed_record};
+
 /// Where SLI values come from when `--provider` is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Provider {

@@ -29,6 +29,10 @@ pub struct GateOptions {
     pub context: QueryContext,
     /// The evaluation window (`evaluation.timeStart` / `timeEnd`); none for a report.
     pub window: Option<Window>,
+    /// Keys added to the `evaluation.finished` data beside Keptn's (e.g. `feeds`: the KEV,
+    /// EPSS and VEX files used, with their own versions and dates; `vex`: which statement
+    /// suppressed what).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// What a gate run produced.
@@ -238,7 +242,10 @@ pub fn evaluate_and_render(
     outcome(data, &eo, opts)
 }
 
-fn outcome(data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOptions) -> GateOutcome {
+fn outcome(mut data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOptions) -> GateOutcome {
+    for (k, v) in &opts.extra {
+        data.extra.insert(k.clone(), v.clone());
+    }
     let verdict = if !data.succeeded() {
         Verdict::Errored
     } else {
@@ -258,7 +265,8 @@ fn outcome(data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOptions) -
         }
         Verdict::Errored => Decision::InputError,
     };
-    let rendered = render(&data, opts.format);
+    let mut rendered = render(&data, opts.format);
+    rendered.push_str(&crate::feed_notes::notes(&opts.extra, opts.format));
     GateOutcome {
         rendered,
         verdict,

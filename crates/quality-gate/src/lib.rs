@@ -3,12 +3,15 @@
 
 mod error;
 mod evaluate;
+mod feed_notes;
 mod files;
 mod render;
 mod verdict;
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
+mod feed_args;
 
 /// The output formats, the binaries' one `--format` enum.
 pub use cli_support::Format;

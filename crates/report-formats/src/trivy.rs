@@ -84,10 +84,17 @@ pub(crate) fn finish(facts: &TopFacts, _stats: &Stats) -> InputInfo {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         });
+    // Trivy writes `EOSL` only when true (Go `omitempty`): an OS without it is supported.
+    let os_eol = facts
+        .captured("Metadata")
+        .and_then(|m| m.get("OS"))
+        .filter(|os| os.is_object())
+        .map(|os| os.get("EOSL").and_then(Value::as_bool).unwrap_or(false));
     InputInfo {
         scanner: Some(scanner(version)),
         db,
         artifact,
+        os_eol,
         ..InputInfo::default()
     }
 }

@@ -9,6 +9,10 @@
 //! | `new_vulnerabilities_<sev>` / `new_vulnerabilities_total` | `(VulnerabilityID, PkgName)` keys present now and absent in the baseline (needs `--baseline`) |
 //! | `fixed_vulnerabilities_<sev>` / `fixed_vulnerabilities_total` | keys present in the baseline and gone now (needs `--baseline`) |
 //!
+//! Exploitability and hygiene SLIs (`kev_*`, `epss_*`, `suppressed_vex_total`, `os_eol`,
+//! `max_age_days_<sev>`, `exceptions_*`) come from [`feeds::Hygiene`] when the caller computed
+//! it ([`ReportSli::with_hygiene`]); see `feeds`' `hygiene` module for their definitions.
+//!
 //! A per-severity SLI for a severity outside `--severity` fails: with the seed's Dynatrace
 //! setup that metric would never have been pushed, so a gate on it must not pass on a 0.
 //!
@@ -51,7 +55,7 @@ impl BaselineDiff {
 }
 
 /// The SLI values one report can answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportSli {
     /// Counts of the report (after `--unique`, `--fixable-only`, `--ignore-file`).
     pub counts: SeverityCounts,
@@ -59,6 +63,8 @@ pub struct ReportSli {
     pub selected: Vec<Severity>,
     /// New/fixed counts when a baseline was given.
     pub baseline: Option<BaselineDiff>,
+    /// Exploitability and hygiene SLIs, when computed.
+    pub hygiene: Option<feeds::Hygiene>,
 }
 
 #[derive(Clone, Copy)]
@@ -85,7 +91,15 @@ impl ReportSli {
                 selected.to_vec()
             },
             baseline: None,
+            hygiene: None,
         }
+    }
+
+    /// Adds the exploitability and hygiene SLIs (`kev_*`, `epss_*`, `os_eol`, …).
+    #[must_use]
+    pub fn with_hygiene(mut self, hygiene: feeds::Hygiene) -> Self {
+        self.hygiene = Some(hygiene);
+        self
     }
 
     /// Adds the baseline diff (`new_vulnerabilities_*`, `fixed_vulnerabilities_*`).
@@ -110,12 +124,18 @@ impl ReportSli {
             }
             out.push(format!("{p}vulnerabilities_total"));
         }
+        if let Some(h) = &self.hygiene {
+            out.extend(h.names());
+        }
         out
     }
 
     /// The value of a built-in SLI name; `None` when `name` is not a built-in name.
     #[must_use]
     pub fn answer_name(&self, name: &str) -> Option<Result<f64, String>> {
+        if let Some(v) = self.hygiene.as_ref().and_then(|h| h.answer(name)) {
+            return Some(v);
+        }
         let (family, rest) = if let Some(r) = name.strip_prefix("new_vulnerabilities_") {
             (Family::New, r)
         } else if let Some(r) = name.strip_prefix("fixed_vulnerabilities_") {
@@ -155,14 +175,7 @@ impl ReportSli {
             Which::Total => counts.total_of(&self.selected),
             Which::One(sev) => {
                 if !self.selected.contains(sev) {
-                    return Err(format!(
-                        "severity {sev} is not selected (--severity {}), so it is not counted",
-                        self.selected
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    ));
+                    return Err(findings::not_selected(*sev, &self.selected));
                 }
                 counts.get(*sev)
             }

@@ -101,6 +101,23 @@ pub fn encode_lines(snapshot: &Snapshot, mode: DynatraceMode) -> (Vec<Line>, Vec
             }
         }
     }
+    // Both modes: the hygiene SLIs under one key, told apart by the `sli` dimension.
+    for (sli, m) in snapshot.slis() {
+        let key = crate::names::SLI;
+        push(
+            format!("{key}{{sli=\"{sli}\"}}"),
+            key,
+            &dims(
+                &[
+                    (crate::names::SLI_NAME, sli),
+                    ("image", image),
+                    ("tag", tag),
+                ],
+                scanner,
+            ),
+            m.value,
+        );
+    }
     (out, bad)
 }
 
@@ -345,6 +362,24 @@ mod tests {
             lines[0].text.contains("scanner=\"grype\""),
             "{}",
             lines[0].text
+        );
+    }
+
+    #[test]
+    fn hygiene_slis_in_both_modes() {
+        let s = snap("nginx:1.21.1", &[("CRITICAL", 8)]).with_slis([
+            ("kev_vulnerabilities_total".to_owned(), 1.0),
+            ("epss_max".to_owned(), 0.45),
+            ("os_eol".to_owned(), 1.0),
+        ]);
+        let (lines, bad) = encode_lines(&s, DynatraceMode::PerSeverityKeys);
+        assert!(bad.is_empty());
+        insta::assert_snapshot!("hygiene_slis_seed_mode", text(&lines));
+        let (lines, _) = encode_lines(&s, DynatraceMode::Dimensional);
+        insta::assert_snapshot!("hygiene_slis_dimensional_mode", text(&lines));
+        assert_eq!(
+            lines[1].metric,
+            "vulngate.sli{sli=\"kev_vulnerabilities_total\"}"
         );
     }
 

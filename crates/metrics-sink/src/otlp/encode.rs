@@ -48,6 +48,10 @@ fn array_kv(key: &str, values: &[String]) -> KeyValue {
     }
 }
 
+/// Description of the `vulngate.sli` gauge.
+pub const SLI_DESCRIPTION: &str =
+    "An exploitability or hygiene SLI of the image (see the sli attribute)";
+
 /// The name messages use for one data point.
 #[must_use]
 pub fn point_name(severity: &str) -> String {
@@ -118,6 +122,36 @@ pub fn build_request(
         });
         point_names.push(point_name(severity));
     }
+    let mut sli_points = Vec::new();
+    for (sli, m) in snapshot.slis() {
+        sli_points.push(NumberDataPoint {
+            attributes: vec![string_kv(names::SLI_NAME, sli)],
+            time_unix_nano: time,
+            value: Some(number_data_point::Value::AsDouble(m.value)),
+            ..NumberDataPoint::default()
+        });
+        point_names.push(format!("{}{{{}=\"{sli}\"}}", names::SLI, names::SLI_NAME));
+    }
+    let mut metrics = vec![Metric {
+        name: names::VULNERABILITIES.to_owned(),
+        description: DESCRIPTION.to_owned(),
+        unit: UNIT.to_owned(),
+        data: Some(metric::Data::Gauge(Gauge {
+            data_points: points,
+        })),
+        ..Metric::default()
+    }];
+    if !sli_points.is_empty() {
+        metrics.push(Metric {
+            name: names::SLI.to_owned(),
+            description: SLI_DESCRIPTION.to_owned(),
+            unit: "1".to_owned(),
+            data: Some(metric::Data::Gauge(Gauge {
+                data_points: sli_points,
+            })),
+            ..Metric::default()
+        });
+    }
     let request = ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: Some(Resource {
@@ -130,15 +164,7 @@ pub fn build_request(
                     version: env!("CARGO_PKG_VERSION").to_owned(),
                     ..InstrumentationScope::default()
                 }),
-                metrics: vec![Metric {
-                    name: names::VULNERABILITIES.to_owned(),
-                    description: DESCRIPTION.to_owned(),
-                    unit: UNIT.to_owned(),
-                    data: Some(metric::Data::Gauge(Gauge {
-                        data_points: points,
-                    })),
-                    ..Metric::default()
-                }],
+                metrics,
                 schema_url: String::new(),
             }],
             schema_url: String::new(),
@@ -179,6 +205,24 @@ mod tests {
                 ("UNKNOWN", 2),
             ],
         )
+    }
+
+    #[test]
+    fn hygiene_slis_are_a_second_gauge() {
+        let s = snap().with_slis([
+            ("kev_vulnerabilities_total".to_owned(), 1.0),
+            ("epss_max".to_owned(), 0.45),
+            ("os_eol".to_owned(), 1.0),
+        ]);
+        let (req, names) = build_request(&s, &[]);
+        assert_eq!(names.len(), 8);
+        assert_eq!(names[5], "vulngate.sli{sli=\"kev_vulnerabilities_total\"}");
+        let body = encode(&req, OtlpProtocol::Json).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        insta::assert_json_snapshot!(
+            "hygiene_slis_otlp_json",
+            v["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][1]
+        );
     }
 
     #[test]

@@ -9,6 +9,10 @@ use crate::{ImageRef, Snapshot};
 pub const METRIC: &str = "trivy_image_vulnerabilities";
 /// `# HELP` text (Trivy Operator's).
 pub const HELP: &str = "Number of container image vulnerabilities";
+/// The family of the exploitability and hygiene SLIs, one series per `sli` label.
+pub const SLI_METRIC: &str = "vulngate_sli";
+/// Its `# HELP` text.
+pub const SLI_HELP: &str = "An exploitability or hygiene SLI of the image (see the sli label)";
 
 /// The image labels, split the way Trivy Operator (go-containerregistry) does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,20 +118,39 @@ pub fn encode(snapshot: &Snapshot) -> (String, Vec<Series>) {
         escape_help(HELP)
     );
     let mut series = Vec::new();
-    for (sev, value) in per {
+    let sample = |metric: &str, key: &'static str, label: &str, value: f64| {
         let mut pairs = labels.pairs();
-        pairs.push(("severity", sev));
+        pairs.push((key, label));
         pairs.push((crate::names::SCANNER, snapshot.scanner.as_str()));
         pairs.sort_by_key(|(k, _)| *k);
         let rendered: Vec<String> = pairs
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", escape_label_value(v)))
             .collect();
-        let line = format!("{METRIC}{{{}}} {}", rendered.join(","), format_value(value));
+        format!("{metric}{{{}}} {}", rendered.join(","), format_value(value))
+    };
+    for (sev, value) in per {
+        let line = sample(METRIC, "severity", sev, value);
         body.push_str(&line);
         body.push('\n');
         series.push(Series {
             metric: format!("{METRIC}{{severity=\"{sev}\"}}"),
+            line,
+        });
+    }
+    let mut slis = snapshot.slis().peekable();
+    if slis.peek().is_some() {
+        body.push_str(&format!(
+            "# HELP {SLI_METRIC} {}\n# TYPE {SLI_METRIC} gauge\n",
+            escape_help(SLI_HELP)
+        ));
+    }
+    for (sli, m) in slis {
+        let line = sample(SLI_METRIC, crate::names::SLI_NAME, sli, m.value);
+        body.push_str(&line);
+        body.push('\n');
+        series.push(Series {
+            metric: format!("{SLI_METRIC}{{sli=\"{sli}\"}}"),
             line,
         });
     }
@@ -225,6 +248,19 @@ mod tests {
         );
         assert_eq!(severity_label("critical"), "Critical");
         assert_eq!(severity_label("NEGLIGIBLE"), "Unknown");
+    }
+
+    #[test]
+    fn hygiene_slis_are_one_family() {
+        let s = snap("nginx:1.21.1", &[("CRITICAL", 8)]).with_slis([
+            ("kev_vulnerabilities_total".to_owned(), 1.0),
+            ("epss_max".to_owned(), 0.45),
+            ("os_eol".to_owned(), 1.0),
+        ]);
+        let (body, series) = encode(&s);
+        insta::assert_snapshot!("hygiene_slis_text", body);
+        assert_eq!(series.len(), 4);
+        assert_eq!(series[3].metric, "vulngate_sli{sli=\"os_eol\"}");
     }
 
     #[test]

@@ -52,6 +52,7 @@ fn run(file: &str, unique: bool, fixable_only: bool) -> Result<(String, String),
         unique,
         fixable_only,
         ignore: None,
+        vex: None,
     };
     let r = read_report(
         std::io::BufReader::new(f),

@@ -122,6 +122,7 @@ fn count(
         unique,
         fixable_only,
         ignore: None,
+        vex: None,
     };
     read_report(&bytes[..], &opts, Want::default(), &ReadOptions::default())
         .map(|r| (r.format, r.summary.counts))

@@ -16,6 +16,7 @@ fn count(rules: IgnoreRules, unique: bool) -> crate::compat::Summary {
             unique,
             fixable_only: false,
             ignore: Some(rules),
+            vex: None,
         },
     )
     .unwrap()

@@ -11,6 +11,7 @@ fn all_opts() -> CountOptions {
             crate::compat::parse_trivyignore("CVE-2021-36159\n", jiff::civil::date(2020, 1, 1))
                 .unwrap(),
         ),
+        vex: None,
     }
 }
 

@@ -1,0 +1,316 @@
+//! VEX statements as a counting option: which findings a vendor says do not affect the
+//! product. The documents are parsed by the `feeds` crate (OpenVEX, CycloneDX VEX); this
+//! module only holds the statements and decides, for one finding, which statement (if any)
+//! suppresses it, following Trivy's `pkg/vex`:
+//!
+//! - a statement applies to a finding when its vulnerability name (or one of its aliases)
+//!   equals the finding's id and one of its products matches the finding's package URL
+//!   (OpenVEX's `PurlMatches`: the statement's purl may omit the version and qualifiers; the
+//!   ones it has must be equal); a product with `subcomponents` applies only when one of them
+//!   matches the package URL too;
+//! - OpenVEX: of the statements that apply, the latest one decides (the documents are sorted by
+//!   statement time when parsed, ties in file order); it suppresses when its status is
+//!   `not_affected` or `fixed`;
+//! - CycloneDX VEX: the first vulnerability entry with the finding's id decides; it suppresses
+//!   when one of its `affects` references the finding's package and its analysis state is
+//!   `not_affected`, `false_positive`, `resolved` or `resolved_with_pedigree`;
+//! - several documents are applied one after the other: the first one that suppresses a
+//!   finding takes it;
+//! - a finding without a package URL is never suppressed (Trivy has no product to match).
+
+use crate::ignore::Purl;
+
+/// What a statement says about the vulnerability in the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VexStatus {
+    /// `not_affected` (CycloneDX: `not_affected`, `false_positive`).
+    NotAffected,
+    /// `fixed` (CycloneDX: `resolved`, `resolved_with_pedigree`).
+    Fixed,
+    /// `affected` (CycloneDX: `exploitable`).
+    Affected,
+    /// `under_investigation` (CycloneDX: `in_triage`).
+    UnderInvestigation,
+    /// No status, or one the format does not define.
+    Unknown,
+}
+
+impl VexStatus {
+    /// `not_affected` and `fixed` take the finding out of the counts.
+    #[must_use]
+    pub const fn suppresses(self) -> bool {
+        matches!(self, Self::NotAffected | Self::Fixed)
+    }
+
+    /// The OpenVEX word.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotAffected => "not_affected",
+            Self::Fixed => "fixed",
+            Self::Affected => "affected",
+            Self::UnderInvestigation => "under_investigation",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// How a document's statements decide (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VexRule {
+    /// OpenVEX: the last applying statement (in time order) decides.
+    LatestApplying,
+    /// CycloneDX: the first statement with the vulnerability id decides.
+    FirstWithId,
+}
+
+/// A product (or a CycloneDX `affects` reference) a statement names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexProduct {
+    /// The identifier as written: a package URL, or a BOM reference resolved to one.
+    pub id: String,
+    /// Subcomponents (package URLs); empty = the product itself.
+    pub subcomponents: Vec<String>,
+    purl: Option<Purl>,
+    sub_purls: Vec<Option<Purl>>,
+}
+
+impl VexProduct {
+    /// A product from its identifier and subcomponents. Identifiers that are not package
+    /// URLs match only a finding whose package URL is exactly that string.
+    #[must_use]
+    pub fn new(id: impl Into<String>, subcomponents: Vec<String>) -> Self {
+        let id = id.into();
+        let purl = Purl::parse(&id).ok();
+        let sub_purls = subcomponents.iter().map(|s| Purl::parse(s).ok()).collect();
+        Self {
+            id,
+            subcomponents,
+            purl,
+            sub_purls,
+        }
+    }
+
+    fn matches(&self, raw: &str, target: Option<&Purl>) -> bool {
+        let one = |constraint: Option<&Purl>, written: &str| match (constraint, target) {
+            (Some(c), Some(t)) => c.matches(t),
+            _ => written == raw,
+        };
+        one(self.purl.as_ref(), &self.id)
+            && (self.subcomponents.is_empty()
+                || self
+                    .subcomponents
+                    .iter()
+                    .zip(&self.sub_purls)
+                    .any(|(s, p)| one(p.as_ref(), s)))
+    }
+}
+
+/// One VEX statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexStatement {
+    /// The vulnerability id (`CVE-2021-44228`).
+    pub vulnerability: String,
+    /// Other ids of the same vulnerability (OpenVEX `vulnerability.aliases`).
+    pub aliases: Vec<String>,
+    /// The products it is about.
+    pub products: Vec<VexProduct>,
+    /// What it says.
+    pub status: VexStatus,
+    /// The justification or impact statement, when given.
+    pub justification: Option<String>,
+    /// Human description naming the document and the statement:
+    /// `CVE-2021-44228 not_affected (vex.json statement 2)`.
+    pub description: String,
+}
+
+impl VexStatement {
+    fn names(&self, id: &str) -> bool {
+        self.vulnerability == id || self.aliases.iter().any(|a| a == id)
+    }
+}
+
+/// One VEX document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexDocument {
+    /// How its statements decide.
+    pub rule: VexRule,
+    /// Its statements, in deciding order.
+    pub statements: Vec<VexStatement>,
+}
+
+/// Every `--vex` document, applied in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VexSet {
+    /// The documents.
+    pub documents: Vec<VexDocument>,
+}
+
+impl VexSet {
+    /// Number of statements over all documents (the length of the use counts).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.documents.iter().map(|d| d.statements.len()).sum()
+    }
+
+    /// True when there is no statement.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every statement, in the order of [`VexSet::matching_statement`]'s indices.
+    pub fn statements(&self) -> impl Iterator<Item = &VexStatement> {
+        self.documents.iter().flat_map(|d| &d.statements)
+    }
+
+    /// Index (over all documents) of the statement that suppresses this finding, if any.
+    #[must_use]
+    pub fn matching_statement(&self, id: &str, purl: Option<&str>) -> Option<usize> {
+        let raw = purl?;
+        let target = Purl::parse(raw).ok();
+        let mut base = 0;
+        for doc in &self.documents {
+            let applies = |s: &VexStatement| {
+                s.names(id) && s.products.iter().any(|p| p.matches(raw, target.as_ref()))
+            };
+            let decided = match doc.rule {
+                VexRule::LatestApplying => doc.statements.iter().rposition(applies),
+                VexRule::FirstWithId => doc
+                    .statements
+                    .iter()
+                    .position(|s| s.names(id))
+                    .filter(|&i| applies(&doc.statements[i])),
+            };
+            if let Some(i) = decided
+                && doc.statements[i].status.suppresses()
+            {
+                return Some(base + i);
+            }
+            base += doc.statements.len();
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stmt(id: &str, product: &str, subs: &[&str], status: VexStatus) -> VexStatement {
+        VexStatement {
+            vulnerability: id.to_owned(),
+            aliases: Vec::new(),
+            products: vec![VexProduct::new(
+                product,
+                subs.iter().map(|s| (*s).to_owned()).collect(),
+            )],
+            status,
+            justification: None,
+            description: format!("{id} {}", status.as_str()),
+        }
+    }
+
+    fn set(rule: VexRule, statements: Vec<VexStatement>) -> VexSet {
+        VexSet {
+            documents: vec![VexDocument { rule, statements }],
+        }
+    }
+
+    const PKG: &str = "pkg:apk/alpine/openssl@1.1.1k-r0?arch=x86_64&distro=3.14.0";
+
+    #[test]
+    fn purl_constraints_and_status() {
+        let s = set(
+            VexRule::LatestApplying,
+            vec![stmt(
+                "CVE-1",
+                "pkg:apk/alpine/openssl",
+                &[],
+                VexStatus::NotAffected,
+            )],
+        );
+        assert_eq!(s.matching_statement("CVE-1", Some(PKG)), Some(0));
+        assert_eq!(s.matching_statement("CVE-2", Some(PKG)), None);
+        assert_eq!(s.matching_statement("CVE-1", None), None);
+        assert_eq!(
+            s.matching_statement("CVE-1", Some("pkg:apk/alpine/libcrypto@1.1.1k-r0")),
+            None
+        );
+        let s = set(
+            VexRule::LatestApplying,
+            vec![stmt(
+                "CVE-1",
+                "pkg:apk/alpine/openssl@1.1.1l-r0",
+                &[],
+                VexStatus::Fixed,
+            )],
+        );
+        assert_eq!(
+            s.matching_statement("CVE-1", Some(PKG)),
+            None,
+            "other version"
+        );
+        let s = set(
+            VexRule::LatestApplying,
+            vec![stmt("CVE-1", PKG, &[], VexStatus::Affected)],
+        );
+        assert_eq!(s.matching_statement("CVE-1", Some(PKG)), None, "affected");
+    }
+
+    #[test]
+    fn the_latest_openvex_statement_decides() {
+        let s = set(
+            VexRule::LatestApplying,
+            vec![
+                stmt("CVE-1", PKG, &[], VexStatus::NotAffected),
+                stmt("CVE-1", PKG, &[], VexStatus::UnderInvestigation),
+            ],
+        );
+        assert_eq!(s.matching_statement("CVE-1", Some(PKG)), None);
+        let s = set(
+            VexRule::LatestApplying,
+            vec![
+                stmt("CVE-1", PKG, &[], VexStatus::UnderInvestigation),
+                stmt("CVE-1", PKG, &[], VexStatus::NotAffected),
+            ],
+        );
+        assert_eq!(s.matching_statement("CVE-1", Some(PKG)), Some(1));
+    }
+
+    #[test]
+    fn subcomponents_must_match() {
+        let s = set(
+            VexRule::LatestApplying,
+            vec![stmt(
+                "CVE-1",
+                "pkg:apk/alpine/openssl",
+                &["pkg:apk/alpine/zlib"],
+                VexStatus::NotAffected,
+            )],
+        );
+        assert_eq!(s.matching_statement("CVE-1", Some(PKG)), None);
+    }
+
+    #[test]
+    fn cyclonedx_first_entry_with_the_id_decides_and_documents_chain() {
+        let first = stmt("CVE-1", "pkg:apk/alpine/zlib", &[], VexStatus::NotAffected);
+        let second = stmt("CVE-1", PKG, &[], VexStatus::NotAffected);
+        let s = set(VexRule::FirstWithId, vec![first.clone(), second.clone()]);
+        assert_eq!(s.matching_statement("CVE-1", Some(PKG)), None);
+        let s = VexSet {
+            documents: vec![
+                VexDocument {
+                    rule: VexRule::FirstWithId,
+                    statements: vec![first],
+                },
+                VexDocument {
+                    rule: VexRule::LatestApplying,
+                    statements: vec![second],
+                },
+            ],
+        };
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.matching_statement("CVE-1", Some(PKG)), Some(1));
+    }
+}
