@@ -24,7 +24,17 @@ pub(crate) struct Scanned {
 }
 
 pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
-    let (summary, trivy) = match &plan.source {
+    scan_source(plan, plan.image.as_deref(), &plan.source).await
+}
+
+/// One scan: `source` with the run's options; `image` names the metrics (else the report's
+/// ArtifactName does). A batch calls it once per image.
+pub(crate) async fn scan_source(
+    plan: &Plan,
+    image: Option<&str>,
+    source: &Source,
+) -> Result<Scanned, Failure> {
+    let (summary, trivy) = match source {
         Source::Report(path) => {
             let summary = report_file(path.as_deref(), plan)?;
             if let Some(max) = plan.max_db_age {
@@ -70,9 +80,8 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
             (summary, Some(version))
         }
     };
-    let image = plan
-        .image
-        .clone()
+    let image = image
+        .map(str::to_owned)
         .or_else(|| summary.artifact_name().map(str::to_owned))
         .unwrap_or_default();
     Ok(Scanned {
