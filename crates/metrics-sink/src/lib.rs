@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+#[cfg(feature = "_http")]
+mod batch;
 mod fanout;
 mod model;
 mod stdout;
@@ -36,7 +38,8 @@ use async_trait::async_trait;
 /// A place scan metrics are published to.
 ///
 /// Contract (as OpenTelemetry documents its exporters):
-/// - `push` is never called concurrently on one sink and is called once per snapshot;
+/// - `push` / `push_batch` are never called concurrently on one sink; each snapshot is
+///   passed once, alone (`push`) or with other images' (`push_batch`, a fleet run);
 /// - the sink owns its retries and must give up within its configured timeouts, never hang;
 /// - every metric of the snapshot that the sink sends ends up either acknowledged (counted in
 ///   [`PushReport::accepted`]) or named in [`PushReport::rejected`] / [`SinkError::unsent`]:
