@@ -456,6 +456,11 @@ impl Cli {
                 "several IMAGE arguments scan several images; --report, --input and --rootfs take one (give one IMAGE to name it)",
             ));
         }
+        if self.save_report.is_some() {
+            return Err(Failure::usage(
+                "--save-report keeps one report; with several images it would keep only the last (scan them one by one to keep each)",
+            ));
+        }
         crate::batch::check_arguments(&self.images).map(Some)
     }
 

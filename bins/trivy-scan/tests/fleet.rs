@@ -354,12 +354,43 @@ fn a_list_on_stdin_and_positional_duplicates() {
         "{}",
         stderr(&out)
     );
-    // An image list and --report do not mix.
+    // An image list and --report do not mix; several images keep no single report.
+    for args in [
+        &["--images", "-", "--report", "x.json"][..],
+        &["--images", "-", "--save-report", "x.json"][..],
+        &["r.example/a:1", "r.example/b:1", "--report", "x.json"][..],
+        &["r.example/a:1", "r.example/b:1", "--save-report", "x.json"][..],
+    ] {
+        let out = trivy_scan().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", all(&out));
+        assert!(log(dir.path()).len() == 2, "trivy ran for {args:?}");
+    }
+    // The gate on a backend asks it about one image; with several it is refused.
+    let slo = dir.path().join("slo.yaml");
+    let sli = dir.path().join("sli.yaml");
+    std::fs::write(&slo, "spec_version: \"1.0\"\nobjectives:\n  - sli: vulnerabilities_critical\n    pass:\n      - criteria:\n          - \"<=0\"\ntotal_score:\n  pass: \"90%\"\n  warning: \"75%\"\n").unwrap();
+    std::fs::write(
+        &sli,
+        "spec_version: \"1.0\"\nindicators:\n  vulnerabilities_critical: up\n",
+    )
+    .unwrap();
     let out = trivy_scan()
-        .args(["--images", "-", "--report", "x.json"])
+        .args(["r.example/a:1", "r.example/b:1", "--provider", "prometheus"])
+        .args(["--prometheus-url", "http://127.0.0.1:9", "--slo"])
+        .arg(&slo)
+        .arg("--sli")
+        .arg(&sli)
+        .arg("--trivy-bin")
+        .arg(&bin)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(2), "{}", all(&out));
+    assert!(
+        stderr(&out).contains("--provider gates one image"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(log(dir.path()).len(), 2);
 }
 
 /// 10,000 references with --jobs 2: never more than two scans at once, and the process's

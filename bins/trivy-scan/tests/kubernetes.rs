@@ -225,7 +225,11 @@ fn the_cronjob_scans_the_configmap_through_the_server_and_its_arguments_run() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["summary"]["images"], 3, "{stdout}");
-    for image in ["payments/api:2.4.1", "payments/worker:2.4.1", "web/frontend:7.0.3"] {
+    for image in [
+        "payments/api:2.4.1",
+        "payments/worker:2.4.1",
+        "web/frontend:7.0.3",
+    ] {
         let named = stderr.lines().any(|l| {
             l.starts_with("warning: metrics push to pushgateway failed for 1 image (")
                 && l.contains(&format!("registry.example.com/{image})"))
