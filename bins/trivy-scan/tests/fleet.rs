@@ -714,3 +714,25 @@ fn a_progress_line_only_on_a_terminal_outside_ci() {
     let out = run(Some("true"));
     assert!(!stdout(&out).contains("images, "), "{:?}", stdout(&out));
 }
+
+/// The whole text output of a small batch, one image at a time so the order is fixed: the
+/// preamble, each image's lines, an error, and the summary table.
+#[test]
+fn the_text_output_of_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = fake_trivy(dir.path());
+    let out = trivy_scan()
+        .args([
+            "reg.example/app:1",
+            "reg.example/bad:2",
+            "reg.example/clean:3",
+        ])
+        .args(["--jobs", "1", "--severity", "critical,high", "--trivy-bin"])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", all(&out));
+    insta::with_settings!({filters => vec![(r"; exit 3 \([0-9.]+s\)", "; exit 3 (TIME)")]}, {
+        insta::assert_snapshot!("batch_text", stdout(&out));
+    });
+}
