@@ -5,11 +5,11 @@
 //! network), each scanning its own part of the fleet at once. Then the server is stopped in
 //! the middle of a batch: the same guarantees as on one host (`fleet_server.rs`).
 
-use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use test_support::cli::run_interrupted;
 use test_support::docker::{
     CACHE_DIR, ContainerName, Network, SOCKET, Tag, Volume, docker, docker_ok, image_under_test,
     load_fixture_image, socket_group,
@@ -207,17 +207,10 @@ fn two_scanner_hosts_share_one_server_host_and_survive_its_loss() {
 
     // The server host goes away after the first result of a batch.
     let c = ContainerName::unique("vulngate-scan-c");
-    let mut child = scanner(&image, &network, &c, &server, &names, "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut stdout = String::new();
-    reader.read_line(&mut stdout).unwrap();
-    docker_ok(["stop", "--time", "0", server.as_str()]);
-    std::io::Read::read_to_string(&mut reader, &mut stdout).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let (stdout, out) =
+        run_interrupted(scanner(&image, &network, &c, &server, &names, "1"), || {
+            docker_ok(["stop", "--time", "0", server.as_str()]);
+        });
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
     let (images, metrics, summary) = results(&stdout);

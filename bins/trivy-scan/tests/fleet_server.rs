@@ -3,8 +3,7 @@
 //! for each; a wrong token, no server, and a server killed in the middle of the batch each end
 //! with per-image errors and exit 3, while every image scanned before is printed and published.
 
-use std::io::BufRead;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use test_support::dynatrace::{FakeDynatrace, TOKEN as DT_TOKEN};
 use test_support::trivy::{FIXTURE_COUNTS, Registry, TrivyServer};
@@ -176,20 +175,10 @@ fn a_server_killed_mid_batch_keeps_what_was_scanned() {
     let mut server = TrivyServer::start(SERVER_TOKEN).unwrap_or_else(|e| panic!("{e}"));
     let dt = FakeDynatrace::start();
     let cache = tempfile::tempdir().unwrap();
-    let mut child = client(&server.url(), SERVER_TOKEN, &dt, cache.path())
-        .args(&images)
-        .args(["--jobs", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut stdout = String::new();
+    let mut cmd = client(&server.url(), SERVER_TOKEN, &dt, cache.path());
+    cmd.args(&images).args(["--jobs", "1"]);
     // The first result, then the server dies.
-    reader.read_line(&mut stdout).unwrap();
-    server.stop();
-    std::io::Read::read_to_string(&mut reader, &mut stdout).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let (stdout, out) = test_support::cli::run_interrupted(cmd, || server.stop());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stdout}{err}");
     let lines = objects(&stdout);
