@@ -201,5 +201,12 @@ fn human(d: jiff::SignedDuration) -> String {
 }
 
 fn trivy_failure(e: &RunError) -> Failure {
-    Failure::external(format!("trivy failed: {e}"))
+    // Most errors name trivy already ("trivy failed (exit status: 1): …", "trivy did not
+    // finish …"): no second "trivy failed" in front of them.
+    let text = e.to_string();
+    if text.starts_with("trivy ") {
+        Failure::external(text)
+    } else {
+        Failure::external(format!("trivy failed: {text}"))
+    }
 }

@@ -114,7 +114,7 @@ fn one_result_per_image_a_summary_and_the_worst_exit_code() {
         "{text}"
     );
     assert!(
-        text.contains("[reg.example/bad:2] Error (exit 3): trivy failed: ")
+        text.contains("[reg.example/bad:2] Error (exit 3): trivy failed (exit status: 1): ")
             && text.contains("unable to find the specified image reg.example/bad:2"),
         "{text}"
     );
@@ -264,9 +264,7 @@ fn a_timeout_is_that_image_s_error_only() {
     assert_eq!(out.status.code(), Some(3), "{}", all(&out));
     let text = stdout(&out);
     assert!(
-        text.contains(
-            "[r.example/slow:1] Error (exit 3): trivy failed: trivy did not finish within 1s"
-        ),
+        text.contains("[r.example/slow:1] Error (exit 3): trivy did not finish within 1s"),
         "{text}"
     );
     assert!(
