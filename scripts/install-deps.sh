@@ -49,6 +49,15 @@ if [ "$what" = test ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  # kubernetes-validate: checks deploy/kubernetes/ against a pinned Kubernetes version's
+  # schemas (shipped in the package; no cluster, no network at test time).
+  KV_PIP="kubernetes-validate==1.37.0"
+  if ! kubernetes-validate --version 2>/dev/null | grep -q '1.37.0'; then
+    echo "install-deps: installing $KV_PIP with pip" >&2
+    python3 -m pip install --quiet --disable-pip-version-check "$KV_PIP" 2>/dev/null \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$KV_PIP"
+    hash -r
+  fi
   # The Debian packages start system services on install; the tests start their own on free
   # ports, so stop these to free the default ports and memory.
   for s in prometheus prometheus-pushgateway docker-registry prometheus-node-exporter; do

@@ -26,10 +26,21 @@ use crate::sinks::SinkArgs;
 #[derive(Debug, Parser)]
 #[command(name = "trivy-scan", version, about, long_about = None)]
 pub struct Cli {
-    /// Image to scan, `repo[:tag][@digest]`. Default: the seed's env vars IMAGE and TAG.
-    /// With --report, --input or --rootfs it only names the metrics.
+    /// Image to scan, `repo[:tag][@digest]`; several scan as a batch (see --jobs). Default:
+    /// the seed's env vars IMAGE and TAG. With --report, --input or --rootfs it only names
+    /// the metrics.
     #[arg(value_name = "IMAGE")]
-    pub image: Option<String>,
+    pub images: Vec<String>,
+
+    /// Scan the images listed in this file (`-` = stdin): one reference per line, `#` starts
+    /// a comment, blank lines are skipped. Results are printed per image as each finishes,
+    /// then a summary; the exit code is the worst image's.
+    #[arg(long = "images", value_name = "FILE", conflicts_with_all = ["images", "report", "input", "rootfs", "save_report"])]
+    pub images_file: Option<PathBuf>,
+
+    /// Scan at most N images at once (with several images). Default: the number of CPUs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 
     /// Severities to count, comma separated (CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN; any case).
     /// Env: TRIVY_SECURITY, then TRIVY_SEVERITY. Default: all five.
@@ -72,10 +83,31 @@ pub struct Cli {
     #[arg(long)]
     pub offline: bool,
 
-    /// Trivy server URL (client/server mode). Credentials in it need https, or a loopback
-    /// host, or --allow-insecure-http.
+    /// Trivy server URL (client/server mode: the server holds the DB, this run only sends
+    /// the image's packages). A token or credentials in it need https, or a loopback host,
+    /// or --allow-insecure-http.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+
+    /// The trivy server's token. It reaches trivy through its environment (TRIVY_TOKEN),
+    /// never its argument list. Without it, a TRIVY_TOKEN in the environment is used.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        hide_env_values = true,
+        allow_hyphen_values = true,
+        requires = "server"
+    )]
+    pub token: Option<SecretString>,
+
+    /// Read the trivy server's token from this file (its first line, trimmed; not together
+    /// with --token).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+
+    /// The HTTP header the token travels in (trivy's default: Trivy-Token).
+    #[arg(long, value_name = "HEADER", requires = "server")]
+    pub token_header: Option<String>,
 
     /// Pull from a registry over plain http or with an unverified certificate
     /// (trivy --insecure; for local test registries).
@@ -185,13 +217,26 @@ pub(crate) enum Source {
     /// An existing report; `None` = stdin.
     Report(Option<PathBuf>),
     /// Run trivy.
-    Trivy(TrivyCommand),
+    Trivy(Box<TrivyCommand>),
+}
+
+/// Several images to scan (DESIGN.md "Many images, one engine").
+#[derive(Debug)]
+pub(crate) struct Batch {
+    /// The references, checked (none empty, none starting with `-`, no duplicates).
+    pub(crate) images: Vec<String>,
+    /// At most this many scans at once.
+    pub(crate) jobs: usize,
+    /// The trivy command every image's scan starts from (its target is replaced).
+    pub(crate) trivy: TrivyCommand,
 }
 
 /// The checked plan of one run.
 #[derive(Debug)]
 pub(crate) struct Plan {
     pub(crate) image: Option<String>,
+    /// Several images: scanned as a batch instead of the one `image`.
+    pub(crate) batch: Option<Batch>,
     pub(crate) source: Source,
     pub(crate) severities: Vec<Severity>,
     pub(crate) count: CountOptions,
@@ -226,6 +271,10 @@ pub(crate) struct Plan {
 #[derive(Debug)]
 pub(crate) struct Secrets {
     pub(crate) dynatrace_token: Option<SecretString>,
+    /// `--token` / `--token-file` (else `TRIVY_TOKEN`, which trivy reads itself).
+    pub(crate) server_token: Option<SecretString>,
+    /// A token reaches the server: `--token`, `--token-file` or `TRIVY_TOKEN`.
+    pub(crate) server_token_set: bool,
     pub(crate) redactor: Redactor,
 }
 
@@ -250,6 +299,15 @@ const HEADER_VARS: [&str; 2] = [
     env::OTEL_EXPORTER_OTLP_HEADERS,
     env::OTEL_EXPORTER_OTLP_METRICS_HEADERS,
 ];
+
+/// The trivy server token as [`Cli::source`] needs it.
+#[derive(Debug)]
+struct ServerToken {
+    /// From `--token` / `--token-file`; passed to trivy as `TRIVY_TOKEN`.
+    value: Option<SecretString>,
+    /// True also when only `TRIVY_TOKEN` is set (trivy reads it itself).
+    set: bool,
+}
 
 /// The inline gate's files, parsed.
 #[derive(Debug)]
@@ -286,8 +344,17 @@ impl Cli {
     /// A token given twice (flag and file), an unreadable or empty token file.
     pub(crate) fn secrets(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Secrets, Failure> {
         let dynatrace_token = self.sinks.dynatrace_token(env).map_err(Failure::usage)?;
+        let server_token = cli_support::load_secret(
+            self.token.as_ref(),
+            self.token_file.as_deref(),
+            "trivy server token",
+        )?;
+        let server_token_set = server_token.is_some()
+            || env(env::trivy::TRIVY_TOKEN).is_some_and(|t| !t.trim().is_empty());
         let mut b = Redactor::builder()
             .secret_opt(dynatrace_token.as_ref())
+            .secret_opt(server_token.as_ref())
+            .secret_opt(self.token.as_ref())
             .secret_opt(self.sinks.dynatrace_token.as_ref())
             .url_opt(self.sinks.dynatrace_url.as_deref())
             .url_opt(self.sinks.pushgateway_url.as_deref())
@@ -309,6 +376,8 @@ impl Cli {
         }
         Ok(Secrets {
             dynatrace_token,
+            server_token,
+            server_token_set,
             redactor: b.build(),
         })
     }
@@ -319,7 +388,11 @@ impl Cli {
         env: &dyn Fn(&str) -> Option<String>,
         secrets: Secrets,
     ) -> Result<Plan, Failure> {
-        let image = self.image_reference(env)?;
+        let list = self.image_list()?;
+        let image = match &list {
+            Some(_) => None,
+            None => self.image_reference(env)?,
+        };
         let severities = self.severities(env)?;
         // Feeds fail in a second (exit 2 bad, exit 3 stale), not after a ten-minute scan.
         let feeds = self.feeds.load()?;
@@ -329,7 +402,36 @@ impl Cli {
             ignore: self.ignore_rules()?,
             vex: feeds.vex.clone(),
         };
-        let source = self.source(image.as_deref())?;
+        let token = ServerToken {
+            value: secrets.server_token.clone(),
+            set: secrets.server_token_set,
+        };
+        let (source, batch) = match list {
+            Some(images) => {
+                let placeholder = images.first().cloned().unwrap_or_default();
+                let Source::Trivy(trivy) = self.source(Some(&placeholder), &token)? else {
+                    return Err(Failure::usage(
+                        "several images cannot be combined with --report",
+                    ));
+                };
+                let jobs = self.jobs.map_or_else(
+                    || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+                    usize::from,
+                );
+                let batch = Batch {
+                    images,
+                    jobs,
+                    trivy: (*trivy).clone(),
+                };
+                (Source::Trivy(trivy), Some(batch))
+            }
+            None => (self.source(image.as_deref(), &token)?, None),
+        };
+        if batch.is_some() && self.choice.provider.is_some() {
+            return Err(Failure::usage(
+                "--provider gates one image on a backend's data; with several images the gate reads each scan's own counts (leave out --provider)",
+            ));
+        }
         let redaction = {
             let r = secrets.redactor.clone();
             Redaction::new(move |t| r.redact(t))
@@ -347,6 +449,7 @@ impl Cli {
         };
         Ok(Plan {
             image,
+            batch,
             source,
             severities,
             count,
@@ -373,11 +476,45 @@ impl Cli {
         })
     }
 
+    /// The images of a batch: several `IMAGE` arguments or `--images FILE`, checked; `None`
+    /// for a run of at most one positional image (the single-image run, unchanged).
+    fn image_list(&self) -> Result<Option<Vec<String>>, Failure> {
+        if self.images_file.is_none() && self.images.len() < 2 {
+            return Ok(None);
+        }
+        if self.report.is_some() || self.input.is_some() || self.rootfs.is_some() {
+            return Err(Failure::usage(
+                "several images scan several images; --report, --input and --rootfs take one (give one IMAGE to name it)",
+            ));
+        }
+        if self.save_report.is_some() {
+            return Err(Failure::usage(
+                "--save-report keeps one report; with several images it would keep only the last (scan them one by one to keep each)",
+            ));
+        }
+        if self.format == Format::Sarif || self.sarif.is_some() {
+            return Err(Failure::usage(
+                "SARIF describes one image (GitHub takes one run per tool and category); with several images use --format json, or scan them one by one for SARIF",
+            ));
+        }
+        let Some(path) = &self.images_file else {
+            return crate::batch::check_arguments(&self.images).map(Some);
+        };
+        let name = if path.as_os_str() == "-" {
+            "the image list on standard input".to_owned()
+        } else {
+            format!("the image list {}", path.display())
+        };
+        let text = cli_support::read_text_limited(path, limits::IMAGE_LIST)
+            .map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?;
+        crate::batch::parse_list(&text, &name).map(Some)
+    }
+
     fn image_reference(
         &self,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<String>, Failure> {
-        let reference = match &self.image {
+        let reference = match self.images.first() {
             Some(i) => Some(i.clone()),
             None => match env(env::IMAGE).filter(|s| !s.is_empty()) {
                 Some(image) => {
@@ -431,7 +568,7 @@ impl Cli {
             .map_err(|e| Failure::usage(format!("ignore file {}: {e}", path.display())))
     }
 
-    fn source(&self, image: Option<&str>) -> Result<Source, Failure> {
+    fn source(&self, image: Option<&str>, token: &ServerToken) -> Result<Source, Failure> {
         if let Some(report) = &self.report {
             let path = (report.as_os_str() != "-").then(|| report.clone());
             return Ok(Source::Report(path));
@@ -449,14 +586,27 @@ impl Cli {
         if let Some(server) = &self.server {
             validate_reference("--server URL", server)?;
             // Trivy sends the URL's credentials with every request: the same rule as ours.
+            // A token (flag, file or TRIVY_TOKEN) goes with every request: not in clear text
+            // to another host.
             http_policy::parse_endpoint(
                 server,
                 EndpointRules {
-                    carries_token: false,
+                    carries_token: token.set,
                     allow_insecure_http: self.sinks.allow_insecure_http,
                 },
             )
             .map_err(|e| Failure::usage(format!("--server: {e}")))?;
+        }
+        if let Some(header) = &self.token_header {
+            let valid = !header.is_empty()
+                && header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b));
+            if !valid {
+                return Err(Failure::usage(format!(
+                    "--token-header {header:?} is not an HTTP header name (letters, digits and -_!#$%&'*+.^`|~)"
+                )));
+            }
         }
         let mut cmd = TrivyCommand::new(target);
         cmd.bin.clone_from(&self.trivy_bin);
@@ -466,9 +616,11 @@ impl Cli {
         cmd.cache_dir.clone_from(&self.cache_dir);
         cmd.offline = self.offline;
         cmd.server.clone_from(&self.server);
+        cmd.token.clone_from(&token.value);
+        cmd.token_header.clone_from(&self.token_header);
         cmd.timeout = self.timeout;
         cmd.insecure_registry = self.insecure_registry;
-        Ok(Source::Trivy(cmd))
+        Ok(Source::Trivy(Box::new(cmd)))
     }
 
     /// Reads and checks the gate's files before anything runs, so a typo in slo.yaml fails in

@@ -4,6 +4,7 @@
 //! The logic lives in this library so tests can reach it; `main.rs` only hands [`run`] to
 //! `cli_support::main`.
 
+mod batch;
 mod cli;
 mod output;
 mod scan;
@@ -34,6 +35,13 @@ async fn run_with(
     secrets: cli::Secrets,
 ) -> Result<Exit, Failure> {
     let plan = cli.plan(env, secrets)?;
+    if plan.batch.is_some() {
+        // A live progress line only for a person watching: a terminal, and not a CI log.
+        use std::io::IsTerminal as _;
+        let progress = std::io::stderr().is_terminal()
+            && env(cli_support::env::CI).is_none_or(|v| v.is_empty());
+        return batch::run(plan, progress).await;
+    }
     let mut out = output::Output::new(plan.format, plan.redactor.clone());
     out.preamble(&plan);
     let scanned = scan::scan(&plan).await?;

@@ -18,6 +18,9 @@ pub(crate) const NO_BACKEND_WARNING: &str = "METRICS_ENDPOINT and/or METRICS_API
 pub(crate) struct Output {
     format: Format,
     json: serde_json::Map<String, Value>,
+    /// Text lines kept instead of printed (one image of a batch, printed as a block when it
+    /// finishes); `None`: printed as they happen.
+    kept: Option<Vec<String>>,
     /// Everything written to stdout and stderr passes through it.
     redactor: Redactor,
 }
@@ -37,11 +40,32 @@ impl Output {
         Self {
             format,
             json: serde_json::Map::new(),
+            kept: None,
             redactor,
         }
     }
 
-    fn line(&self, text: &str) {
+    /// An output that keeps its text lines and JSON fields for the caller
+    /// ([`Output::into_parts`]) instead of printing them.
+    pub(crate) fn kept(format: Format, redactor: Redactor) -> Self {
+        Self {
+            kept: Some(Vec::new()),
+            ..Self::new(format, redactor)
+        }
+    }
+
+    /// The kept text lines and the JSON fields.
+    pub(crate) fn into_parts(self) -> (Vec<String>, serde_json::Map<String, Value>) {
+        (self.kept.unwrap_or_default(), self.json)
+    }
+
+    fn line(&mut self, text: &str) {
+        if let Some(kept) = &mut self.kept {
+            if self.format == Format::Text {
+                kept.extend(text.lines().map(str::to_owned));
+            }
+            return;
+        }
         if self.format == Format::Text {
             let mut out = self.redactor.writer(std::io::stdout().lock());
             let _ = writeln!(out, "{text}");
@@ -125,24 +149,7 @@ impl Output {
             self.json.insert("metrics".into(), json!([]));
             return false;
         }
-        let snapshot = Snapshot::vulnerability_counts(
-            ImageRef::parse(&scanned.image),
-            scanned.finished_at,
-            plan.severities
-                .iter()
-                .map(|s| (s.as_str(), scanned.summary.counts.get(*s))),
-        )
-        .with_scanner(scanner_label(&scanned.summary));
-        // With a feed given, the hygiene SLIs go out too: only measured ones, never a 0 for
-        // one that could not be answered.
-        let snapshot = match (&scanned.hygiene, plan.feed_args.any()) {
-            (Some(h), true) => snapshot.with_slis(
-                h.values()
-                    .into_iter()
-                    .filter_map(|(name, v)| v.ok().map(|v| (name, v))),
-            ),
-            _ => snapshot,
-        };
+        let snapshot = snapshot(plan, scanned);
         let outcomes = plan.sinks.fanout.push_all(&snapshot).await;
         let failed =
             crate::sinks::report_outcomes(&outcomes, &mut self.redactor.writer(std::io::stderr()));
@@ -178,7 +185,9 @@ impl Output {
 
     pub(crate) fn gate(&mut self, gate: Option<&GateResult>) {
         if let Some(g) = gate {
-            if self.format == Format::Text {
+            if self.format == Format::Text && self.kept.is_some() {
+                self.line(&g.rendered);
+            } else if self.format == Format::Text {
                 let mut out = self.redactor.writer(std::io::stdout().lock());
                 let _ = write!(out, "\n{}", g.rendered);
             }
@@ -335,6 +344,28 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
         data: serde_json::to_value(&outcome.data)
             .map_err(|e| Failure::external(format!("cannot encode the evaluation: {e}")))?,
     }))
+}
+
+/// The series one scan publishes.
+pub(crate) fn snapshot(plan: &Plan, scanned: &Scanned) -> Snapshot {
+    let snapshot = Snapshot::vulnerability_counts(
+        ImageRef::parse(&scanned.image),
+        scanned.finished_at,
+        plan.severities
+            .iter()
+            .map(|s| (s.as_str(), scanned.summary.counts.get(*s))),
+    )
+    .with_scanner(scanner_label(&scanned.summary));
+    // With a feed given, the hygiene SLIs go out too: only measured ones, never a 0 for one
+    // that could not be answered.
+    match (&scanned.hygiene, plan.feed_args.any()) {
+        (Some(h), true) => snapshot.with_slis(
+            h.values()
+                .into_iter()
+                .filter_map(|(name, v)| v.ok().map(|v| (name, v))),
+        ),
+        _ => snapshot,
+    }
 }
 
 /// The metrics' `scanner` label: the report's scanner name in lower case (`trivy`, `grype`, a

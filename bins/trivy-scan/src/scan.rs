@@ -26,7 +26,17 @@ pub(crate) struct Scanned {
 }
 
 pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
-    let (summary, trivy) = match &plan.source {
+    scan_source(plan, plan.image.as_deref(), &plan.source).await
+}
+
+/// One scan: `source` with the run's options; `image` names the metrics (else the report's
+/// ArtifactName does). A batch calls it once per image.
+pub(crate) async fn scan_source(
+    plan: &Plan,
+    image: Option<&str>,
+    source: &Source,
+) -> Result<Scanned, Failure> {
+    let (summary, trivy) = match source {
         Source::Report(path) => {
             let summary = report_file(path.as_deref(), plan)?;
             if let Some(max) = plan.max_db_age {
@@ -72,9 +82,8 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
             (summary, Some(version))
         }
     };
-    let image = plan
-        .image
-        .clone()
+    let image = image
+        .map(str::to_owned)
         .or_else(|| summary.artifact_name().map(str::to_owned))
         .unwrap_or_default();
     let hygiene = plan.want.findings.then(|| {
@@ -205,5 +214,12 @@ fn human(d: jiff::SignedDuration) -> String {
 }
 
 fn trivy_failure(e: &RunError) -> Failure {
-    Failure::external(format!("trivy failed: {e}"))
+    // Most errors name trivy already ("trivy failed (exit status: 1): …", "trivy did not
+    // finish …"): no second "trivy failed" in front of them.
+    let text = e.to_string();
+    if text.starts_with("trivy ") {
+        Failure::external(text)
+    } else {
+        Failure::external(format!("trivy failed: {text}"))
+    }
 }

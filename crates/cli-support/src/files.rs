@@ -30,6 +30,8 @@ pub mod limits {
     /// Evaluation history (`--history`, `--record`) and user-supplied feeds (KEV, EPSS,
     /// VEX): 32 MiB.
     pub const HISTORY: u64 = 32 * 1024 * 1024;
+    /// A list of image references (`trivy-scan --images`): 16 MiB, some 200,000 references.
+    pub const IMAGE_LIST: u64 = 16 * 1024 * 1024;
 }
 
 /// The default limit of [`read_text`]: the largest kind ([`limits::HISTORY`]).

@@ -77,6 +77,8 @@ env_vars! {
         "Keptn API base URL, e.g. `http://1.2.3.4/api`";
     KEPTN_API_TOKEN, read by "keptn-send":
         "Keptn API token, sent as `x-token`";
+    CI, read by "trivy-scan":
+        "set (to anything but empty) by CI systems: no live progress line on stderr for several images, even on a terminal";
     VULNGATE_LOG, read by "all":
         "log filter in tracing `EnvFilter` syntax; overrides `-v`/`-q`";
 }

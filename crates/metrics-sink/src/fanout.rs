@@ -22,6 +22,16 @@ pub struct SinkOutcome {
     pub result: Result<PushReport, SinkError>,
 }
 
+/// The outcome of one sink in a [`FanOut::push_batch`]: one result per snapshot, in the
+/// order of the snapshots.
+#[derive(Debug)]
+pub struct BatchOutcome {
+    /// The sink's name.
+    pub sink: &'static str,
+    /// What happened to each snapshot's series.
+    pub results: Vec<Result<PushReport, SinkError>>,
+}
+
 impl SinkOutcome {
     /// True when the push failed or a metric was rejected.
     #[must_use]
@@ -71,6 +81,35 @@ impl FanOut {
             SinkOutcome {
                 sink: s.name(),
                 result: self.redact(s.push(snapshot).await),
+            }
+        });
+        join_all(futures).await
+    }
+
+    /// Pushes several snapshots (a fleet run's images) to every sink concurrently, each sink
+    /// batching as its protocol allows ([`MetricsSink::push_batch`]), and returns each sink's
+    /// result per snapshot.
+    pub async fn push_batch(&self, snapshots: &[Snapshot]) -> Vec<BatchOutcome> {
+        let futures = self.sinks.iter().map(|s| async move {
+            let mut results = s.push_batch(snapshots).await;
+            // A sink must answer for every snapshot; one that does not loses nothing silently.
+            results.truncate(snapshots.len());
+            while results.len() < snapshots.len() {
+                let missing = &snapshots[results.len()];
+                results.push(Err(SinkError {
+                    sink: s.name(),
+                    kind: crate::SinkErrorKind::Io,
+                    message: format!("the sink gave no result for {}", missing.image),
+                    unsent: missing
+                        .metrics
+                        .iter()
+                        .map(crate::Metric::identity)
+                        .collect(),
+                }));
+            }
+            BatchOutcome {
+                sink: s.name(),
+                results: results.into_iter().map(|r| self.redact(r)).collect(),
             }
         });
         join_all(futures).await

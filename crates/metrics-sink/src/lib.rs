@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+#[cfg(feature = "_http")]
+mod batch;
 mod fanout;
 mod model;
 mod stdout;
@@ -27,7 +29,7 @@ pub use pushgateway::{PushgatewayConfig, PushgatewaySink};
 #[cfg(feature = "_http")]
 pub use url::Url;
 
-pub use fanout::{FanOut, SinkOutcome};
+pub use fanout::{BatchOutcome, FanOut, SinkOutcome};
 pub use model::{ImageRef, Metric, Snapshot, names};
 pub use stdout::{SharedBuffer, StdoutFormat, StdoutSink};
 
@@ -36,7 +38,8 @@ use async_trait::async_trait;
 /// A place scan metrics are published to.
 ///
 /// Contract (as OpenTelemetry documents its exporters):
-/// - `push` is never called concurrently on one sink and is called once per snapshot;
+/// - `push` / `push_batch` are never called concurrently on one sink; each snapshot is
+///   passed once, alone (`push`) or with other images' (`push_batch`, a fleet run);
 /// - the sink owns its retries and must give up within its configured timeouts, never hang;
 /// - every metric of the snapshot that the sink sends ends up either acknowledged (counted in
 ///   [`PushReport::accepted`]) or named in [`PushReport::rejected`] / [`SinkError::unsent`]:
@@ -52,6 +55,21 @@ pub trait MetricsSink: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// A [`SinkError`] when the backend could not be reached or refused the batch.
     async fn push(&self, snapshot: &Snapshot) -> Result<PushReport, SinkError>;
+
+    /// Publishes several snapshots (one per image, a fleet run) in as few requests as the
+    /// protocol allows, and returns one result per snapshot, in the same order, so the caller
+    /// can name the images whose series were not accepted.
+    ///
+    /// The default pushes each snapshot in turn; a failing snapshot never stops the others.
+    /// Backends whose protocol takes several images in one request (Dynatrace: up to its line
+    /// and size limits) override it.
+    async fn push_batch(&self, snapshots: &[Snapshot]) -> Vec<Result<PushReport, SinkError>> {
+        let mut out = Vec::with_capacity(snapshots.len());
+        for s in snapshots {
+            out.push(self.push(s).await);
+        }
+        out
+    }
 }
 
 /// What a backend acknowledged.

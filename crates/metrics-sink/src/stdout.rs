@@ -128,6 +128,18 @@ impl SharedBuffer {
     pub fn contents(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().map(|b| b.clone()).unwrap_or_default()).into_owned()
     }
+
+    /// Everything written so far, as UTF-8 (lossy), leaving the buffer empty: for callers
+    /// that print the output in parts (a fleet run, batch by batch).
+    #[must_use]
+    pub fn take(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 }
 
 impl Write for SharedBuffer {

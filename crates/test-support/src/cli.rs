@@ -131,3 +131,28 @@ pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
     std::fs::write(&p, bytes).expect("write a test file");
     p
 }
+
+/// Runs `cmd` with stdout and stderr piped, calls `interrupt` once the first line of stdout
+/// has arrived (a server killed in the middle of a batch), and returns the whole stdout and
+/// the finished process's output (its `stdout` is empty: it was read here).
+///
+/// # Panics
+/// When the command cannot be started or its output cannot be read.
+pub fn run_interrupted(
+    mut cmd: std::process::Command,
+    interrupt: impl FnOnce(),
+) -> (String, Output) {
+    use std::io::{BufRead, Read};
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut stdout = String::new();
+    reader.read_line(&mut stdout).expect("read the first line");
+    interrupt();
+    reader.read_to_string(&mut stdout).expect("read stdout");
+    let out = child.wait_with_output().expect("wait for the command");
+    (stdout, out)
+}

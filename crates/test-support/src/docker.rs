@@ -187,6 +187,72 @@ impl Drop for Volume {
     }
 }
 
+/// A private (bridge) network with a unique name, removed on drop: containers on it reach each
+/// other by name and nothing on the host's loopback.
+#[derive(Debug)]
+pub struct Network {
+    name: String,
+}
+
+impl Network {
+    /// Creates the network.
+    ///
+    /// # Panics
+    /// When the engine refuses.
+    #[must_use]
+    pub fn new() -> Self {
+        let name = unique_name("vulngate-net");
+        docker_ok(["network", "create", "--driver", "bridge", &name]);
+        Self { name }
+    }
+
+    /// The network's name, for `--network`.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        let _ = docker(["network", "rm", &self.name]).output();
+    }
+}
+
+/// An extra tag on an image in the engine, removed on drop (the image itself stays).
+#[derive(Debug)]
+pub struct Tag(String);
+
+impl Tag {
+    /// `docker tag SOURCE NAME`.
+    ///
+    /// # Panics
+    /// When the engine refuses.
+    #[must_use]
+    pub fn new(source: &str, name: &str) -> Self {
+        docker_ok(["tag", source, name]);
+        Self(name.to_owned())
+    }
+
+    /// The tagged name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        let _ = docker(["rmi", &self.0]).output();
+    }
+}
+
 /// `PREFIX-<uuid>`: a container or volume name no other test (or concurrent run) uses.
 fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())

@@ -142,11 +142,21 @@ impl Registry {
     /// # Errors
     /// When skopeo is missing or the push fails.
     pub fn push_fixture_image(&self) -> Result<String, String> {
+        self.push_fixture_image_as(FIXTURE_IMAGE)
+    }
+
+    /// Pushes the fixture docker-save tar under `name` (`repo:tag`, e.g. `team-a/app:1`) and
+    /// returns the pushed reference (`127.0.0.1:PORT/NAME`): a fleet of images with known
+    /// counts ([`FIXTURE_COUNTS`]).
+    ///
+    /// # Errors
+    /// When skopeo is missing or the push fails.
+    pub fn push_fixture_image_as(&self, name: &str) -> Result<String, String> {
         let skopeo = find_program("skopeo").ok_or(
             "skopeo is not installed: `apt-get install skopeo` (the README's test command does)",
         )?;
         self.ensure_owned()?;
-        let reference = format!("{}/{FIXTURE_IMAGE}", self.host());
+        let reference = format!("{}/{name}", self.host());
         let out = Command::new(skopeo)
             .args([
                 "copy",
@@ -166,5 +176,98 @@ impl Registry {
             ));
         }
         Ok(reference)
+    }
+}
+
+/// A real `trivy server` on a kernel-chosen loopback port, offline: `--skip-db-update` with the
+/// fixture DB in its own cache dir, and a token. Killed on drop (or by [`TrivyServer::stop`]).
+#[derive(Debug)]
+pub struct TrivyServer {
+    child: Option<ChildGuard>,
+    _cache: TrivyCache,
+    addr: SocketAddr,
+}
+
+impl TrivyServer {
+    /// Starts `trivy server --listen 127.0.0.1:0 --skip-db-update --cache-dir CACHE --token
+    /// TOKEN` and waits until `/healthz` answers.
+    ///
+    /// # Errors
+    /// When trivy is not installed or the server does not come up.
+    pub fn start(token: &str) -> Result<Self, String> {
+        let cache = TrivyCache::new();
+        let mut cmd = Command::new(trivy_bin()?);
+        cmd.args([
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--skip-db-update",
+            "--no-progress",
+        ])
+        .arg("--cache-dir")
+        .arg(cache.path())
+        // The token through trivy's environment, as a deployment passes it.
+        .env("TRIVY_TOKEN", token);
+        for (key, _) in std::env::vars_os() {
+            let k = key.to_string_lossy();
+            if k.starts_with("TRIVY_") && k != "TRIVY_TOKEN" {
+                cmd.env_remove(&key);
+            }
+        }
+        let mut child = ChildGuard::spawn("trivy-server", cmd)?;
+        let addr = child.wait_for_listener(Duration::from_secs(60))?;
+        let server = Self {
+            child: Some(child),
+            _cache: cache,
+            addr,
+        };
+        server.wait_healthy(Duration::from_secs(30))?;
+        Ok(server)
+    }
+
+    fn wait_healthy(&self, limit: Duration) -> Result<(), String> {
+        use std::io::{Read, Write};
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let answer = std::net::TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))
+                .and_then(|mut s| {
+                    s.set_read_timeout(Some(Duration::from_secs(2)))?;
+                    s.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+                    let mut buf = String::new();
+                    s.read_to_string(&mut buf)?;
+                    Ok(buf)
+                });
+            if answer
+                .as_deref()
+                .is_ok_and(|a| a.starts_with("HTTP/1.0 200") || a.starts_with("HTTP/1.1 200"))
+            {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "trivy server on {} is not healthy: {answer:?}; log: {}",
+                    self.addr,
+                    self.child.as_ref().map(ChildGuard::log).unwrap_or_default()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The server's log so far.
+    #[must_use]
+    pub fn log(&self) -> String {
+        self.child.as_ref().map(ChildGuard::log).unwrap_or_default()
+    }
+
+    /// Kills the server now (a server that dies in the middle of a batch).
+    pub fn stop(&mut self) {
+        self.child.take();
     }
 }

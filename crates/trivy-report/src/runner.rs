@@ -59,6 +59,12 @@ pub struct TrivyCommand {
     pub insecure_registry: bool,
     /// `--image-src` (for example `remote` to skip probing local container engines).
     pub image_src: Option<String>,
+    /// The trivy server's token (client/server mode). It reaches trivy through its
+    /// `TRIVY_TOKEN` environment variable, never the argument list (which is logged and
+    /// visible in `ps`); `Debug` prints `[REDACTED]`.
+    pub token: Option<secrecy::SecretString>,
+    /// `--token-header`: the HTTP header the token travels in (trivy's default `Trivy-Token`).
+    pub token_header: Option<String>,
 }
 
 impl TrivyCommand {
@@ -76,6 +82,8 @@ impl TrivyCommand {
             env: Vec::new(),
             insecure_registry: false,
             image_src: None,
+            token: None,
+            token_header: None,
         }
     }
 
@@ -116,6 +124,9 @@ impl TrivyCommand {
         }
         if let Some(src) = &self.image_src {
             a.push(format!("--image-src={src}").into());
+        }
+        if let Some(header) = &self.token_header {
+            a.push(format!("--token-header={header}").into());
         }
         match &self.target {
             ScanTarget::Image(r) => {
@@ -168,6 +179,10 @@ impl TrivyCommand {
         let mut cmd = Command::new(&self.bin);
         cmd.args(self.args(output));
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some(token) = &self.token {
+            use secrecy::ExposeSecret as _;
+            cmd.env(trivy::TRIVY_TOKEN, token.expose_secret());
+        }
         tracing::debug!(bin = %self.bin.display(), args = ?self.shown_args(output), "running trivy");
         run_child(&self.bin, cmd, self.timeout, false).await?;
         Ok(())

@@ -248,6 +248,40 @@ impl MetricsSink for DynatraceSink {
 
     async fn push(&self, snapshot: &Snapshot) -> Result<PushReport, SinkError> {
         let (lines, bad) = encode::encode_lines(snapshot, self.config.mode);
+        self.push_lines(lines, bad).await
+    }
+
+    /// Many images in few requests: every image's lines go into shared bodies of at most
+    /// 1,000 lines and 1 MB ([`encode::batches`]). Each line is named `IMAGE METRIC` while in
+    /// flight, so the answer (accepted, rejected, not sent) maps back to its image.
+    async fn push_batch(&self, snapshots: &[Snapshot]) -> Vec<Result<PushReport, SinkError>> {
+        let mut all = Vec::new();
+        let mut bad = Vec::new();
+        let mut sent: Vec<Vec<String>> = Vec::with_capacity(snapshots.len());
+        for s in snapshots {
+            let (lines, unencodable) = encode::encode_lines(s, self.config.mode);
+            sent.push(lines.iter().map(|l| l.metric.clone()).collect());
+            all.extend(lines.into_iter().map(|l| Line {
+                metric: crate::batch::tagged(s, &l.metric),
+                text: l.text,
+            }));
+            bad.extend(unencodable.into_iter().map(|b| encode::Unencodable {
+                metric: crate::batch::tagged(s, &b.metric),
+                reason: b.reason,
+            }));
+        }
+        let result = self.push_lines(all, bad).await;
+        crate::batch::split_by_image(snapshots, &sent, result)
+    }
+}
+
+impl DynatraceSink {
+    /// Sends encoded lines in batches within the API's limits and reads every answer.
+    async fn push_lines(
+        &self,
+        lines: Vec<Line>,
+        bad: Vec<encode::Unencodable>,
+    ) -> Result<PushReport, SinkError> {
         let mut report = PushReport {
             rejected: bad
                 .into_iter()

@@ -327,7 +327,42 @@ impl MetricsSink for OtlpSink {
 
     async fn push(&self, snapshot: &Snapshot) -> Result<PushReport, SinkError> {
         let (request, names) = encode::build_request(snapshot, &self.config.resource_attributes);
-        let body = encode::encode(&request, self.config.protocol)
+        self.send(&request, names).await
+    }
+
+    /// Many images in few requests: one resource per image (its `container.image.*`
+    /// attributes), up to [`BATCH_IMAGES`] resources per export request.
+    async fn push_batch(&self, snapshots: &[Snapshot]) -> Vec<Result<PushReport, SinkError>> {
+        let mut out = Vec::with_capacity(snapshots.len());
+        for chunk in snapshots.chunks(BATCH_IMAGES) {
+            let mut request = opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest::default();
+            let mut names = Vec::new();
+            let mut sent = Vec::with_capacity(chunk.len());
+            for s in chunk {
+                let (one, points) = encode::build_request(s, &self.config.resource_attributes);
+                request.resource_metrics.extend(one.resource_metrics);
+                names.extend(points.iter().map(|p| crate::batch::tagged(s, p)));
+                sent.push(points);
+            }
+            let result = self.send(&request, names).await;
+            out.extend(crate::batch::split_by_image(chunk, &sent, result));
+        }
+        out
+    }
+}
+
+/// Images per OTLP export request in a batch: some 100 KB of protobuf, far below the
+/// collector's default 4 MiB request limit.
+const BATCH_IMAGES: usize = 100;
+
+impl OtlpSink {
+    /// Exports one request whose data points are `names`, and reads the answer.
+    async fn send(
+        &self,
+        request: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        names: Vec<String>,
+    ) -> Result<PushReport, SinkError> {
+        let body = encode::encode(request, self.config.protocol)
             .map_err(|e| failure(NAME, SinkErrorKind::Config, e, names.clone()))?;
         let protocol = self.config.protocol;
         tracing::debug!(url = %self.redacted, points = names.len(), ?protocol, "exporting over OTLP");

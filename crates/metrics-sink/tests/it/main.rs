@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP sinks against a strict fake Dynatrace, an in-process OTLP
 //! receiver, and the real Pushgateway and Prometheus. One binary (link time on two cores).
 
+mod batch;
 mod bounded_body;
 mod dynatrace;
 mod guarantee;
