@@ -102,7 +102,8 @@ impl<'o> Tally<'o> {
             return;
         }
         if let Some(vex) = &opts.vex
-            && let Some(i) = vex.matching_statement_in(&f.id, f.purl.as_deref(), self.image.as_ref())
+            && let Some(i) =
+                vex.matching_statement_in(&f.id, f.purl.as_deref(), self.image.as_ref())
         {
             let (count, listed) = &mut self.vex_uses[i];
             *count += 1;

@@ -317,8 +317,7 @@ impl VexSet {
                 base += doc.statements.len();
                 continue;
             }
-            let applies =
-                |s: &VexStatement| s.names(id) && s.products.iter().any(&product_applies);
+            let applies = |s: &VexStatement| s.names(id) && s.products.iter().any(&product_applies);
             let decided = match doc.rule {
                 VexRule::LatestApplying => doc.statements.iter().rposition(applies),
                 VexRule::FirstWithId => doc
@@ -457,5 +456,234 @@ mod tests {
         };
         assert_eq!(s.len(), 2);
         assert_eq!(s.matching_statement("CVE-1", Some(PKG)), Some(1));
+    }
+
+    const DIGEST: &str = "sha256:412488c631d887be829b94a7e8714d4b9673e5df0046ebbdc85e4deafec7f58d";
+
+    fn image() -> ImageIdentity {
+        ImageIdentity::from_repo_digest(
+            &format!("127.0.0.1:5000/fixture/alpine-vulnerable@{DIGEST}"),
+            Some("amd64"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_image_purl_is_built_as_trivy_builds_it() {
+        assert_eq!(
+            image().purl(),
+            "pkg:oci/alpine-vulnerable@sha256%3A412488c631d887be829b94a7e8714d4b9673e5df0046ebbdc85e4deafec7f58d?arch=amd64&repository_url=127.0.0.1:5000%2Ffixture%2Falpine-vulnerable"
+        );
+        let hub = |r: &str| {
+            ImageIdentity::from_repo_digest(&format!("{r}@{DIGEST}"), None)
+                .unwrap()
+                .purl()
+                .split_once('?')
+                .unwrap()
+                .1
+                .to_owned()
+        };
+        assert_eq!(
+            hub("alpine"),
+            "repository_url=index.docker.io%2Flibrary%2Falpine"
+        );
+        assert_eq!(
+            hub("docker.io/alpine"),
+            "repository_url=index.docker.io%2Flibrary%2Falpine"
+        );
+        assert_eq!(
+            hub("bitnami/redis"),
+            "repository_url=index.docker.io%2Fbitnami%2Fredis"
+        );
+        assert_eq!(
+            hub("ghcr.io/org/Tool"),
+            "repository_url=ghcr.io%2Forg%2FTool"
+        );
+        assert!(
+            ImageIdentity::from_repo_digest(&format!("ghcr.io/org/Tool@{DIGEST}"), None)
+                .unwrap()
+                .purl()
+                .starts_with("pkg:oci/tool@")
+        );
+        for bad in [
+            "alpine",
+            "alpine@",
+            "@sha256:ab",
+            "alpine@sha256",
+            "alpine@sha256:",
+            "a b@sha256:ab",
+            "x@sha256:a&b",
+        ] {
+            assert_eq!(ImageIdentity::from_repo_digest(bad, None), None, "{bad}");
+        }
+    }
+
+    fn oci(id: &str, product: &str, subs: &[&str], status: VexStatus) -> VexStatement {
+        stmt(id, product, subs, status)
+    }
+
+    #[test]
+    fn a_statement_about_the_image_applies_to_its_subcomponents() {
+        let busybox = "pkg:apk/alpine/busybox@1.33.1-r2?arch=x86_64&distro=3.14.0";
+        let ssl_client = "pkg:apk/alpine/ssl_client@1.33.1-r2?arch=x86_64&distro=3.14.0";
+        let s = set(
+            VexRule::LatestApplying,
+            vec![oci(
+                "CVE-1",
+                &format!("pkg:oci/alpine-vulnerable@{DIGEST}"),
+                &["pkg:apk/alpine/busybox"],
+                VexStatus::NotAffected,
+            )],
+        );
+        assert!(s.names_images());
+        let img = image();
+        assert_eq!(
+            s.matching_statement_in("CVE-1", Some(busybox), Some(&img)),
+            Some(0)
+        );
+        assert_eq!(
+            s.matching_statement_in("CVE-1", Some(ssl_client), Some(&img)),
+            None
+        );
+        assert_eq!(
+            s.matching_statement_in("CVE-2", Some(busybox), Some(&img)),
+            None
+        );
+        assert_eq!(
+            s.matching_statement_in("CVE-1", Some(busybox), None),
+            None,
+            "image unknown"
+        );
+        assert_eq!(
+            s.matching_statement_in("CVE-1", None, Some(&img)),
+            None,
+            "no purl"
+        );
+    }
+
+    #[test]
+    fn the_image_product_is_matched_like_purl_matches() {
+        let pkg = "pkg:apk/alpine/zlib@1.2.11-r3?arch=x86_64&distro=3.14.0";
+        let img = image();
+        let applies = |product: &str| {
+            let s = set(
+                VexRule::LatestApplying,
+                vec![oci("CVE-1", product, &[], VexStatus::Fixed)],
+            );
+            s.matching_statement_in("CVE-1", Some(pkg), Some(&img))
+                .is_some()
+        };
+        // No subcomponents: every finding with the id in the image.
+        assert!(applies(&format!("pkg:oci/alpine-vulnerable@{DIGEST}")));
+        assert!(applies(&format!(
+            "pkg:oci/alpine-vulnerable@{}",
+            DIGEST.replace(':', "%3A")
+        )));
+        assert!(
+            applies("pkg:oci/alpine-vulnerable"),
+            "no version: any digest"
+        );
+        assert!(applies(&format!(
+            "pkg:oci/alpine-vulnerable@{DIGEST}?arch=amd64"
+        )));
+        assert!(applies(&format!(
+            "pkg:oci/alpine-vulnerable@{DIGEST}?repository_url=127.0.0.1:5000/fixture/alpine-vulnerable"
+        )));
+        assert!(!applies(&format!(
+            "pkg:oci/alpine-vulnerable@{DIGEST}?arch=arm64"
+        )));
+        assert!(!applies(&format!(
+            "pkg:oci/alpine-vulnerable@{DIGEST}?repository_url=docker.io/fixture/alpine-vulnerable"
+        )));
+        assert!(
+            !applies(&format!("pkg:oci/other@{DIGEST}")),
+            "the name counts"
+        );
+        assert!(!applies(
+            "pkg:oci/alpine-vulnerable@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+        ));
+        assert!(!applies(&format!("pkg:docker/alpine-vulnerable@{DIGEST}")));
+    }
+
+    #[test]
+    fn package_and_image_levels_decide_on_their_own() {
+        // Trivy asks the package level, then the image level: an `affected` statement about
+        // the package, later than a `not_affected` one about the image, does not undo it.
+        let pkg = "pkg:apk/alpine/busybox@1.33.1-r2?arch=x86_64&distro=3.14.0";
+        let img = image();
+        let s = set(
+            VexRule::LatestApplying,
+            vec![
+                oci(
+                    "CVE-1",
+                    &format!("pkg:oci/alpine-vulnerable@{DIGEST}"),
+                    &["pkg:apk/alpine/busybox"],
+                    VexStatus::NotAffected,
+                ),
+                stmt("CVE-1", "pkg:apk/alpine/busybox", &[], VexStatus::Affected),
+            ],
+        );
+        assert_eq!(
+            s.matching_statement_in("CVE-1", Some(pkg), Some(&img)),
+            Some(0)
+        );
+        // At one level, the latest statement decides.
+        let s = set(
+            VexRule::LatestApplying,
+            vec![
+                oci(
+                    "CVE-1",
+                    "pkg:oci/alpine-vulnerable",
+                    &[],
+                    VexStatus::NotAffected,
+                ),
+                oci(
+                    "CVE-1",
+                    "pkg:oci/alpine-vulnerable",
+                    &[],
+                    VexStatus::UnderInvestigation,
+                ),
+            ],
+        );
+        assert_eq!(
+            s.matching_statement_in("CVE-1", Some(pkg), Some(&img)),
+            None
+        );
+        // The package level is asked first.
+        let s = set(
+            VexRule::LatestApplying,
+            vec![
+                oci(
+                    "CVE-1",
+                    "pkg:oci/alpine-vulnerable",
+                    &[],
+                    VexStatus::NotAffected,
+                ),
+                stmt("CVE-1", "pkg:apk/alpine/busybox", &[], VexStatus::Fixed),
+            ],
+        );
+        assert_eq!(
+            s.matching_statement_in("CVE-1", Some(pkg), Some(&img)),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn cyclonedx_documents_are_not_asked_about_the_image() {
+        let pkg = "pkg:apk/alpine/busybox@1.33.1-r2?arch=x86_64&distro=3.14.0";
+        let s = set(
+            VexRule::FirstWithId,
+            vec![oci(
+                "CVE-1",
+                "pkg:oci/alpine-vulnerable",
+                &[],
+                VexStatus::NotAffected,
+            )],
+        );
+        assert!(!s.names_images());
+        assert_eq!(
+            s.matching_statement_in("CVE-1", Some(pkg), Some(&image())),
+            None
+        );
     }
 }

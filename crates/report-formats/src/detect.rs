@@ -292,7 +292,10 @@ fn image_known_in_time(
 ) -> Result<(), ReportError> {
     let counted = s.trivy.as_ref().is_some_and(|(t, _)| t.image().is_none());
     if counted
-        && count.vex.as_ref().is_some_and(findings::VexSet::names_images)
+        && count
+            .vex
+            .as_ref()
+            .is_some_and(findings::VexSet::names_images)
         && let Some(image) = trivy::image_identity(Some(metadata))
     {
         return Err(ReportError::malformed(

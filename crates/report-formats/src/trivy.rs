@@ -55,7 +55,9 @@ pub(crate) fn k8s_resources<R: Read>(
 pub(crate) fn image_identity(metadata: Option<&Value>) -> Option<ImageIdentity> {
     let m = metadata?;
     let digest = m.pointer("/RepoDigests/0")?.as_str()?;
-    let arch = m.pointer("/ImageConfig/architecture").and_then(Value::as_str);
+    let arch = m
+        .pointer("/ImageConfig/architecture")
+        .and_then(Value::as_str);
     ImageIdentity::from_repo_digest(digest, arch)
 }
 
