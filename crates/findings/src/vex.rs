@@ -518,8 +518,9 @@ mod tests {
         }
     }
 
-    fn oci(id: &str, product: &str, subs: &[&str], status: VexStatus) -> VexStatement {
-        stmt(id, product, subs, status)
+    /// CVE-1 about every image named `alpine-vulnerable`, without subcomponents.
+    fn about_image(status: VexStatus) -> VexStatement {
+        stmt("CVE-1", "pkg:oci/alpine-vulnerable", &[], status)
     }
 
     #[test]
@@ -528,7 +529,7 @@ mod tests {
         let ssl_client = "pkg:apk/alpine/ssl_client@1.33.1-r2?arch=x86_64&distro=3.14.0";
         let s = set(
             VexRule::LatestApplying,
-            vec![oci(
+            vec![stmt(
                 "CVE-1",
                 &format!("pkg:oci/alpine-vulnerable@{DIGEST}"),
                 &["pkg:apk/alpine/busybox"],
@@ -568,7 +569,7 @@ mod tests {
         let applies = |product: &str| {
             let s = set(
                 VexRule::LatestApplying,
-                vec![oci("CVE-1", product, &[], VexStatus::Fixed)],
+                vec![stmt("CVE-1", product, &[], VexStatus::Fixed)],
             );
             s.matching_statement_in("CVE-1", Some(pkg), Some(&img))
                 .is_some()
@@ -614,7 +615,7 @@ mod tests {
         let s = set(
             VexRule::LatestApplying,
             vec![
-                oci(
+                stmt(
                     "CVE-1",
                     &format!("pkg:oci/alpine-vulnerable@{DIGEST}"),
                     &["pkg:apk/alpine/busybox"],
@@ -631,18 +632,8 @@ mod tests {
         let s = set(
             VexRule::LatestApplying,
             vec![
-                oci(
-                    "CVE-1",
-                    "pkg:oci/alpine-vulnerable",
-                    &[],
-                    VexStatus::NotAffected,
-                ),
-                oci(
-                    "CVE-1",
-                    "pkg:oci/alpine-vulnerable",
-                    &[],
-                    VexStatus::UnderInvestigation,
-                ),
+                about_image(VexStatus::NotAffected),
+                about_image(VexStatus::UnderInvestigation),
             ],
         );
         assert_eq!(
@@ -653,12 +644,7 @@ mod tests {
         let s = set(
             VexRule::LatestApplying,
             vec![
-                oci(
-                    "CVE-1",
-                    "pkg:oci/alpine-vulnerable",
-                    &[],
-                    VexStatus::NotAffected,
-                ),
+                about_image(VexStatus::NotAffected),
                 stmt("CVE-1", "pkg:apk/alpine/busybox", &[], VexStatus::Fixed),
             ],
         );
@@ -673,12 +659,7 @@ mod tests {
         let pkg = "pkg:apk/alpine/busybox@1.33.1-r2?arch=x86_64&distro=3.14.0";
         let s = set(
             VexRule::FirstWithId,
-            vec![oci(
-                "CVE-1",
-                "pkg:oci/alpine-vulnerable",
-                &[],
-                VexStatus::NotAffected,
-            )],
+            vec![about_image(VexStatus::NotAffected)],
         );
         assert!(!s.names_images());
         assert_eq!(
