@@ -330,33 +330,70 @@ fn triples(report: &Value) -> Vec<(String, String, String)> {
     out
 }
 
+/// The findings trivy's `--vex` dropped (`filtered` against `plain`), as `ID package@version`,
+/// sorted, each as often as it was dropped.
+fn dropped_by_trivy(plain: &Value, filtered: &Value) -> Vec<String> {
+    let mut left = triples(plain);
+    for t in triples(filtered) {
+        let i = left
+            .iter()
+            .position(|x| *x == t)
+            .expect("trivy added a finding");
+        left.remove(i);
+    }
+    let mut out: Vec<String> = left
+        .into_iter()
+        .map(|(id, p, i)| format!("{id} {p}@{i}"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The findings vulngate's JSON result lists under `vex`, sorted.
+fn suppressed_by_vulngate(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v["vex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| u["findings"].as_array().unwrap().iter())
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Real trivy on the fixture image: `source` is `--input TAR` or a registry reference
+/// (scanned remotely, over plain HTTP); with `vex`, `--vex vex.json`. Returns the JSON report,
+/// also written to `dir/out`.
+fn trivy_scan(dir: &Path, cache: &Path, source: &[&str], vex: bool, out: &str) -> Value {
+    let mut c = std::process::Command::new(test_support::trivy::trivy_bin().expect("trivy"));
+    c.arg("image")
+        .args(source)
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(["--offline-scan", "--skip-db-update", "--scanners", "vuln"])
+        .args(["--format", "json", "--quiet", "--output", out])
+        .current_dir(dir);
+    if vex {
+        c.args(["--vex", "vex.json"]);
+    }
+    let o = c.output().unwrap();
+    assert!(
+        o.status.success(),
+        "trivy: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice::<Value>(&std::fs::read(dir.join(out)).unwrap()).unwrap()
+}
+
 #[test]
 fn vex_suppresses_what_real_trivy_suppresses() {
-    let trivy = test_support::trivy::trivy_bin().expect("trivy");
     let cache = test_support::trivy::TrivyCache::new();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("vex.json"), VEX).unwrap();
-    let scan = |vex: bool, out: &str| {
-        let mut c = std::process::Command::new(&trivy);
-        c.arg("image")
-            .arg("--input")
-            .arg(test_support::trivy::fixture_image_tar())
-            .arg("--cache-dir")
-            .arg(cache.path())
-            .args(["--offline-scan", "--skip-db-update", "--scanners", "vuln"])
-            .args(["--format", "json", "--quiet", "--output", out])
-            .current_dir(dir.path());
-        if vex {
-            c.args(["--vex", "vex.json"]);
-        }
-        let o = c.output().unwrap();
-        assert!(
-            o.status.success(),
-            "trivy: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        serde_json::from_slice::<Value>(&std::fs::read(dir.path().join(out)).unwrap()).unwrap()
-    };
+    let tar = test_support::trivy::fixture_image_tar();
+    let input = ["--input", tar.to_str().unwrap()];
+    let scan = |vex: bool, out: &str| trivy_scan(dir.path(), cache.path(), &input, vex, out);
     let plain = scan(false, "plain.json");
     let filtered = scan(true, "filtered.json");
     let remaining = triples(&filtered);
@@ -377,34 +414,12 @@ fn vex_suppresses_what_real_trivy_suppresses() {
     let got = values(&v);
     assert_eq!(got["vulnerabilities_total"], remaining.len() as f64);
     assert_eq!(got["suppressed_vex_total"], 6.0);
-    // Which findings: the suppressed ones vulngate names are exactly those trivy dropped.
-    let mut suppressed: Vec<String> = v["vex"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|u| u["findings"].as_array().unwrap().iter())
-        .map(|f| f.as_str().unwrap().to_owned())
-        .collect();
-    suppressed.sort();
-    let mut dropped: Vec<String> = triples(&plain)
-        .into_iter()
-        .filter(|t| !remaining.contains(t))
-        .map(|(id, p, i)| format!("{id} {p}@{i}"))
-        .collect();
-    // Duplicates (urllib3 is installed twice) are dropped twice.
-    dropped.sort();
-    let mut remaining_all = triples(&plain);
-    for t in &remaining {
-        let i = remaining_all.iter().position(|x| x == t).unwrap();
-        remaining_all.remove(i);
-    }
-    let mut dropped_all: Vec<String> = remaining_all
-        .into_iter()
-        .map(|(id, p, i)| format!("{id} {p}@{i}"))
-        .collect();
-    dropped_all.sort();
-    assert_eq!(suppressed, dropped_all);
-    assert!(dropped.len() <= dropped_all.len());
+    // Which findings: the suppressed ones vulngate names are exactly those trivy dropped
+    // (duplicates, urllib3 is installed twice, are dropped twice).
+    assert_eq!(
+        suppressed_by_vulngate(&v),
+        dropped_by_trivy(&plain, &filtered)
+    );
     let uses: Vec<(String, u64)> = v["vex"]
         .as_array()
         .unwrap()
@@ -435,6 +450,160 @@ fn vex_suppresses_what_real_trivy_suppresses() {
             ),
         ]
     );
+}
+
+/// OpenVEX statements about the image (`pkg:oci/NAME@DIGEST`), the shape of a vendor's VEX for
+/// its own image: `{DIGEST}` and `{REPOSITORY}` are filled in from trivy's own report.
+const IMAGE_VEX: &str = r#"{
+  "@context": "https://openvex.dev/ns/v0.2.0",
+  "@id": "https://example.com/vex/fixture-image",
+  "author": "fixture vendor",
+  "timestamp": "2024-01-01T00:00:00Z",
+  "version": 1,
+  "statements": [
+    {"vulnerability": {"name": "CVE-2022-28391"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@{DIGEST}", "subcomponents": [{"@id": "pkg:apk/alpine/busybox"}]}],
+     "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
+    {"vulnerability": {"name": "CVE-2021-3711"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@{DIGEST}"}],
+     "status": "not_affected", "justification": "vulnerable_code_not_present"},
+    {"vulnerability": {"name": "CVE-2022-0778"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable", "subcomponents": [{"@id": "pkg:apk/alpine/libssl1.1"}]}],
+     "status": "not_affected", "justification": "vulnerable_code_not_present"},
+    {"vulnerability": {"name": "CVE-2021-3712"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@sha256:0000000000000000000000000000000000000000000000000000000000000000"}],
+     "status": "not_affected", "justification": "vulnerable_code_not_present"},
+    {"vulnerability": {"name": "CVE-2022-2097"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@{DIGEST}?arch=arm64"}],
+     "status": "not_affected", "justification": "vulnerable_code_not_present"},
+    {"vulnerability": {"name": "CVE-2021-22922"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@{DIGEST}?arch=amd64&repository_url={REPOSITORY}",
+                   "subcomponents": [{"@id": "pkg:apk/alpine/libcurl"}]}],
+     "status": "fixed"},
+    {"vulnerability": {"name": "CVE-2021-22923"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@{DIGEST}?repository_url=docker.io/fixture/alpine-vulnerable"}],
+     "status": "fixed"},
+    {"vulnerability": {"name": "CVE-2021-22925"},
+     "products": [{"@id": "pkg:oci/other-image@{DIGEST}"}],
+     "status": "fixed"},
+    {"vulnerability": {"name": "CVE-2023-45803"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@{DIGEST}", "subcomponents": [{"@id": "pkg:pypi/urllib3@1.26.4"}]}],
+     "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
+    {"vulnerability": {"name": "CVE-2022-37434"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@{DIGEST}", "subcomponents": [{"@id": "pkg:apk/alpine/zlib@9.9"}]}],
+     "status": "not_affected", "justification": "vulnerable_code_not_present"},
+    {"vulnerability": {"name": "CVE-2021-42386"},
+     "products": [{"@id": "pkg:oci/alpine-vulnerable@{DIGEST}", "subcomponents": [{"@id": "pkg:apk/alpine/busybox"}]}],
+     "status": "not_affected", "justification": "inline_mitigations_already_exist", "timestamp": "2024-01-02T00:00:00Z"},
+    {"vulnerability": {"name": "CVE-2021-42386"}, "products": [{"@id": "pkg:apk/alpine/busybox"}],
+     "status": "affected", "action_statement": "upgrade", "timestamp": "2024-02-01T00:00:00Z"}
+  ]
+}"#;
+
+/// vulngate's `--vex` on trivy's plain report: `(vulnerabilities_total, suppressed_vex_total,
+/// suppressed findings)`.
+fn vulngate_vex(dir: &Path, report: &str) -> (f64, f64, Vec<String>) {
+    let slo = informational_slo(dir, &["vulnerabilities_total", "suppressed_vex_total"]);
+    let out = informational(
+        dir,
+        &slo,
+        report,
+        &["--vex", "vex.json", "--format", "json"],
+    );
+    let v = json(&out);
+    let got = values(&v);
+    (
+        got["vulnerabilities_total"],
+        got["suppressed_vex_total"],
+        suppressed_by_vulngate(&v),
+    )
+}
+
+#[test]
+fn vex_about_the_image_suppresses_what_real_trivy_suppresses() {
+    let cache = test_support::trivy::TrivyCache::new();
+    let dir = tempfile::tempdir().unwrap();
+    let registry = test_support::trivy::Registry::start().expect("docker-registry");
+    let reference = registry
+        .push_fixture_image()
+        .expect("push the fixture image");
+    let remote = [reference.as_str(), "--insecure", "--image-src", "remote"];
+    let plain = trivy_scan(dir.path(), cache.path(), &remote, false, "plain.json");
+    // What trivy builds the image's package URL from: the first repo digest.
+    let repo_digest = plain["Metadata"]["RepoDigests"][0].as_str().unwrap();
+    let (repository, digest) = repo_digest.rsplit_once('@').unwrap();
+    assert_eq!(
+        repository,
+        format!("{}/fixture/alpine-vulnerable", registry.host())
+    );
+    let vex = IMAGE_VEX
+        .replace("{DIGEST}", digest)
+        .replace("{REPOSITORY}", repository);
+    std::fs::write(dir.path().join("vex.json"), vex).unwrap();
+    let filtered = trivy_scan(dir.path(), cache.path(), &remote, true, "filtered.json");
+    let dropped = dropped_by_trivy(&plain, &filtered);
+    assert_eq!(
+        dropped,
+        [
+            "CVE-2021-22922 libcurl@7.77.0-r1",
+            "CVE-2021-3711 libcrypto1.1@1.1.1k-r0",
+            "CVE-2021-3711 libssl1.1@1.1.1k-r0",
+            "CVE-2021-42386 busybox@1.33.1-r2",
+            "CVE-2022-0778 libssl1.1@1.1.1k-r0",
+            "CVE-2022-28391 busybox@1.33.1-r2",
+            "CVE-2023-45803 urllib3@1.26.4",
+            "CVE-2023-45803 urllib3@1.26.4",
+        ],
+        "trivy's own VEX filtering changed"
+    );
+    let (total, suppressed, which) = vulngate_vex(dir.path(), "plain.json");
+    assert_eq!(total, triples(&filtered).len() as f64);
+    assert_eq!(suppressed, dropped.len() as f64);
+    assert_eq!(which, dropped);
+
+    // The same image from its docker-save tar has no repo digest: trivy gives it no package
+    // URL and applies none of these statements; neither does vulngate.
+    let tar = test_support::trivy::fixture_image_tar();
+    let input = ["--input", tar.to_str().unwrap()];
+    let plain = trivy_scan(dir.path(), cache.path(), &input, false, "tar.json");
+    assert_eq!(plain["Metadata"].get("RepoDigests"), None);
+    let filtered = trivy_scan(dir.path(), cache.path(), &input, true, "tar-vex.json");
+    assert_eq!(dropped_by_trivy(&plain, &filtered), Vec::<String>::new());
+    assert_eq!(
+        vulngate_vex(dir.path(), "tar.json"),
+        (triples(&plain).len() as f64, 0.0, Vec::new())
+    );
+}
+
+/// A hand-edited report with `Metadata` after `Results`: refused when a statement names an
+/// image, since the findings were counted before the image was known.
+#[test]
+fn vex_about_the_image_on_a_report_with_metadata_last_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let digest = "sha256:412488c631d887be829b94a7e8714d4b9673e5df0046ebbdc85e4deafec7f58d";
+    let vex = IMAGE_VEX
+        .replace("{DIGEST}", digest)
+        .replace("{REPOSITORY}", "127.0.0.1:5000/fixture/alpine-vulnerable");
+    std::fs::write(dir.path().join("vex.json"), vex).unwrap();
+    let report = format!(
+        r#"{{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "container_image",
+  "Results": [{{"Target": "t", "Vulnerabilities": [{{"VulnerabilityID": "CVE-2022-28391",
+    "PkgName": "busybox", "InstalledVersion": "1.33.1-r2", "Severity": "CRITICAL",
+    "PkgIdentifier": {{"PURL": "pkg:apk/alpine/busybox@1.33.1-r2"}}}}]}}],
+  "Metadata": {{"RepoDigests": ["127.0.0.1:5000/fixture/alpine-vulnerable@{digest}"]}}}}"#
+    );
+    std::fs::write(dir.path().join("late.json"), report).unwrap();
+    let slo = informational_slo(dir.path(), &["vulnerabilities_total"]);
+    let out = informational(dir.path(), &slo, "late.json", &["--vex", "vex.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("late.json")
+            && err.contains("`Metadata` (image pkg:oci/alpine-vulnerable@sha256%3A412488")
+            && err.contains("comes after `Results`"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
 #[test]

@@ -407,6 +407,7 @@ fn cyclonedx(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use findings::ImageIdentity;
 
     fn err(text: &str) -> String {
         parse_vex(text, "dir/vex.json").unwrap_err().to_string()
@@ -438,6 +439,48 @@ mod tests {
         assert_eq!(
             set.matching_statement("CVE-1", Some("pkg:apk/wolfi/git@2.39.0-r1?arch=x86_64")),
             Some(1)
+        );
+    }
+
+    #[test]
+    fn openvex_statements_about_the_image() {
+        // The shape of Trivy's own `pkg/vex/testdata/openvex-oci.json`, with a digest.
+        let t = r#"{
+  "@context": "https://openvex.dev/ns/v0.2.0",
+  "timestamp": "2023-01-16T19:07:16.853479631-06:00",
+  "statements": [
+    {"vulnerability": {"name": "CVE-2022-3715"},
+     "products": [{"@id": "pkg:oci/debian@sha256%3Aab12?repository_url=index.docker.io%2Flibrary%2Fdebian",
+                   "subcomponents": [{"@id": "pkg:deb/debian/bash"}]}],
+     "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}
+  ]
+}"#;
+        let (doc, _) = parse_vex(t, "openvex-oci.json").unwrap();
+        let set = VexSet {
+            documents: vec![doc],
+        };
+        assert!(set.names_images());
+        let bash = Some("pkg:deb/debian/bash@5.1-2?arch=amd64&distro=debian-11.6");
+        let debian = ImageIdentity::from_repo_digest("debian@sha256:ab12", Some("amd64"));
+        assert_eq!(
+            set.matching_statement_in("CVE-2022-3715", bash, debian.as_ref()),
+            Some(0)
+        );
+        assert_eq!(set.matching_statement("CVE-2022-3715", bash), None);
+        let other = ImageIdentity::from_repo_digest("ghcr.io/x/debian@sha256:ab12", None);
+        assert_eq!(
+            set.matching_statement_in("CVE-2022-3715", bash, other.as_ref()),
+            None,
+            "another repository"
+        );
+        assert_eq!(
+            set.matching_statement_in(
+                "CVE-2022-3715",
+                Some("pkg:deb/debian/coreutils@8.32-4?arch=amd64"),
+                debian.as_ref()
+            ),
+            None,
+            "not a subcomponent"
         );
     }
 

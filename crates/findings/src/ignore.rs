@@ -413,6 +413,11 @@ impl Purl {
         })
     }
 
+    /// The package type (`apk`, `oci`), lower case.
+    pub(crate) fn ty(&self) -> &str {
+        &self.ty
+    }
+
     /// Trivy's `PackageURL.Match`: `self` is the constraint from the ignore file.
     pub(crate) fn matches(&self, target: &Self) -> bool {
         self.ty == target.ty

@@ -16,7 +16,7 @@ pub use severity::{
     Severity, SeverityCounts, SeverityParseError, not_selected, parse_severity_list,
 };
 pub use tally::{Tally, Want};
-pub use vex::{VexDocument, VexProduct, VexRule, VexSet, VexStatement, VexStatus};
+pub use vex::{ImageIdentity, VexDocument, VexProduct, VexRule, VexSet, VexStatement, VexStatus};
 
 use serde::Serialize;
 

@@ -5,7 +5,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::{
-    CountOptions, Finding, FindingKeys, RuleUse, Severity, SeverityCounts, Summary, VexUse,
+    CountOptions, Finding, FindingKeys, ImageIdentity, RuleUse, Severity, SeverityCounts, Summary,
+    VexUse,
 };
 
 /// What a caller wants besides the counts.
@@ -30,6 +31,7 @@ pub struct Tally<'o> {
     key_buf: String,
     keys: Option<HashMap<(String, String), Severity>>,
     kept: Vec<Finding>,
+    image: Option<ImageIdentity>,
 }
 
 impl<'o> Tally<'o> {
@@ -47,7 +49,21 @@ impl<'o> Tally<'o> {
             key_buf: String::new(),
             keys: want.keys.then(HashMap::new),
             kept: Vec::new(),
+            image: None,
         }
+    }
+
+    /// The scanned image, for VEX statements whose product is the image (see
+    /// [`ImageIdentity`]). Adapters set it before the first finding, from what the report
+    /// says about its artifact; without it such statements suppress nothing.
+    pub fn set_image(&mut self, image: Option<ImageIdentity>) {
+        self.image = image;
+    }
+
+    /// The scanned image, when the adapter set it.
+    #[must_use]
+    pub const fn image(&self) -> Option<&ImageIdentity> {
+        self.image.as_ref()
     }
 
     /// The options counted under.
@@ -86,7 +102,8 @@ impl<'o> Tally<'o> {
             return;
         }
         if let Some(vex) = &opts.vex
-            && let Some(i) = vex.matching_statement(&f.id, f.purl.as_deref())
+            && let Some(i) =
+                vex.matching_statement_in(&f.id, f.purl.as_deref(), self.image.as_ref())
         {
             let (count, listed) = &mut self.vex_uses[i];
             *count += 1;

@@ -138,9 +138,13 @@ fn object<R: Read>(
         let kind = r.peek_kind()?.unwrap_or(Kind::Null);
         let value = match (key.as_str(), kind) {
             ("Results", Kind::Array) => {
-                let (tally, stats) = s
-                    .trivy
-                    .get_or_insert_with(|| (s_tally(count, want), trivy::Stats::default()));
+                let (tally, stats) = s.trivy.get_or_insert_with(|| {
+                    // Trivy writes `Metadata` before `Results`: the image is known before the
+                    // first finding (see the check on `Metadata` below for other files).
+                    let mut tally = s_tally(count, want);
+                    tally.set_image(trivy::image_identity(facts.captured("Metadata")));
+                    (tally, trivy::Stats::default())
+                });
                 within(Format::TrivyJson, trivy::results(r, tally, stats))?;
                 TopValue::Walked(kind)
             }
@@ -181,6 +185,11 @@ fn object<R: Read>(
                 TopValue::Scalar(kind, std::mem::take(&mut scalar))
             }
         };
+        if let TopValue::Captured(metadata) = &value
+            && key == "Metadata"
+        {
+            image_known_in_time(&s, count, metadata)?;
+        }
         facts.push(key, value);
     }
     r.finish()?;
@@ -269,6 +278,35 @@ fn object<R: Read>(
     let mut summary = summary_tally.finish();
     summary.input = info;
     Ok((format, summary))
+}
+
+/// A Trivy report whose `Metadata` names an image but comes after `Results` (a hand-edited
+/// file; trivy writes it first): the findings were counted without the image, so VEX
+/// statements about the image could not apply. Refused rather than counted differently from
+/// what the same statements do on the file trivy wrote; without such statements the order
+/// does not matter.
+fn image_known_in_time(
+    s: &Streams<'_>,
+    count: &CountOptions,
+    metadata: &serde_json::Value,
+) -> Result<(), ReportError> {
+    let counted = s.trivy.as_ref().is_some_and(|(t, _)| t.image().is_none());
+    if counted
+        && count
+            .vex
+            .as_ref()
+            .is_some_and(findings::VexSet::names_images)
+        && let Some(image) = trivy::image_identity(Some(metadata))
+    {
+        return Err(ReportError::malformed(
+            Format::TrivyJson,
+            format!(
+                "`Metadata` (image {}) comes after `Results`, so a --vex statement about the image could not apply to the findings; put `Metadata` before `Results`, as trivy writes it",
+                image.purl()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A shape error inside a streamed array belongs to that array's format.

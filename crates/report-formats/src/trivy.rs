@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use findings::{DbInfo, Incomplete, InputInfo, Scanner, Tally};
+use findings::{DbInfo, ImageIdentity, Incomplete, InputInfo, Scanner, Tally};
 use json_stream::Reader;
 use serde_json::Value;
 
@@ -47,6 +47,18 @@ pub(crate) fn k8s_resources<R: Read>(
     stats: &mut K8sStats,
 ) -> Result<(), json_stream::Error> {
     trivy_report::walk_k8s_resources(r, tally, stats)
+}
+
+/// The scanned image as VEX names it, from `Metadata`: the first of `RepoDigests` and
+/// `ImageConfig.architecture`, as Trivy builds the image's package URL. `None` for a report
+/// without repo digests (an image read from a tar file), like Trivy.
+pub(crate) fn image_identity(metadata: Option<&Value>) -> Option<ImageIdentity> {
+    let m = metadata?;
+    let digest = m.pointer("/RepoDigests/0")?.as_str()?;
+    let arch = m
+        .pointer("/ImageConfig/architecture")
+        .and_then(Value::as_str);
+    ImageIdentity::from_repo_digest(digest, arch)
 }
 
 pub(crate) fn scanner(version: Option<String>) -> Scanner {

@@ -11,6 +11,7 @@ mod trivy_errors;
 mod trivy_fixtures;
 mod trivy_operator;
 mod trivy_props;
+mod vex_image;
 
 use std::path::PathBuf;
 
