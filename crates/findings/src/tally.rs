@@ -2,9 +2,9 @@
 //! the counting options in their one defined order (fixable-only, ignore rules, unique) and
 //! keeps counts, rule hits, baseline keys and, when asked, the findings themselves.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use crate::{CountOptions, Finding, FindingKeys, RuleUse, Severity, SeverityCounts, Summary};
+use crate::{CountOptions, Finding, FindingKeys, RuleUse, SeverityCounts, Summary};
 
 /// What a caller wants besides the counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct Tally<'o> {
     rule_hits: Vec<u64>,
     seen: HashSet<Box<str>>,
     key_buf: String,
-    keys: Option<HashMap<(String, String), Severity>>,
+    keys: Option<FindingKeys>,
     kept: Vec<Finding>,
 }
 
@@ -41,7 +41,7 @@ impl<'o> Tally<'o> {
             rule_hits: vec![0; opts.ignore.as_ref().map_or(0, crate::IgnoreRules::len)],
             seen: HashSet::new(),
             key_buf: String::new(),
-            keys: want.keys.then(HashMap::new),
+            keys: want.keys.then(FindingKeys::default),
             kept: Vec::new(),
         }
     }
@@ -99,9 +99,7 @@ impl<'o> Tally<'o> {
         self.counts.add(sev);
         self.findings += 1;
         if let Some(keys) = &mut self.keys {
-            keys.entry((f.id.clone(), f.package.clone()))
-                .and_modify(|s| *s = (*s).max(sev))
-                .or_insert(sev);
+            keys.add(f);
         }
         if self.want.findings {
             self.kept.push(f.clone());
@@ -138,7 +136,7 @@ impl<'o> Tally<'o> {
             findings: self.findings,
             suppressed,
             expired_rules,
-            keys: self.keys.map(FindingKeys::from_map),
+            keys: self.keys,
             kept: self.kept,
         }
     }
