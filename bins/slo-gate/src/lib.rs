@@ -17,13 +17,13 @@ use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severit
 use http_policy::{HttpConfig, Redaction, RetryPolicy};
 use keptn_events::WireStr as _;
 use keptn_events::get_sli::GetSliFinishedData;
-use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
+use quality_gate::cli::{Backend, ExplainArgs, PrometheusArgs, ProviderArg, WindowArgs};
 use quality_gate::{
     Format, GateError, GateFiles, GateOptions, evaluate_and_render, load_sli, load_slo,
 };
 use report_formats::{InputFormat, ReadOptions, read_report};
 use secrecy::SecretString;
-use sli_provider::report::{BaselineDiff, ReportSli};
+use sli_provider::report::ReportSli;
 use sli_provider::{AnyProvider, QueryContext};
 
 pub use quality_gate::cli::Provider;
@@ -197,6 +197,10 @@ pub struct Cli {
     #[arg(long, value_parser = Format::parser(FORMATS), default_value_t = Format::Text)]
     pub format: Format,
 
+    /// --explain N (shared with trivy-scan).
+    #[command(flatten)]
+    pub explain: ExplainArgs,
+
     /// A warning fails the gate (exit 1).
     #[arg(long)]
     pub fail_on_warning: bool,
@@ -311,27 +315,37 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
         allow_incomplete: cli.allow_incomplete,
         capture_limit: None,
     };
+    // A gate is always rendered here: keep the counted findings for its explanation (the
+    // current report's keys are made from them).
     let want = Want {
-        keys: cli.baseline.is_some(),
-        ..Want::default()
+        keys: false,
+        findings: true,
     };
-    let current = read_one(report, &opts, want, &read)?;
+    let mut current = read_one(report, &opts, want, &read)?;
     let sli = ReportSli::from_summary(&current, &selected);
-    match &cli.baseline {
-        None => Ok(sli),
+    let kept = std::mem::take(&mut current.kept);
+    let baseline = match &cli.baseline {
+        None => None,
         Some(base) => {
             // A baseline may come from another scanner: detect its format.
             let baseline_read = ReadOptions {
                 format: InputFormat::Auto,
                 ..read
             };
-            let baseline = read_one(base, &opts, want, &baseline_read)?;
-            // Both walks were asked for their keys (`want.keys`).
-            let now = current.keys.unwrap_or_default();
-            let then = baseline.keys.unwrap_or_default();
-            Ok(sli.with_baseline(BaselineDiff::between(&now, &then)))
+            let keys_only = Want {
+                keys: true,
+                findings: false,
+            };
+            // The walk was asked for its keys (`keys_only`).
+            Some(
+                read_one(base, &opts, keys_only, &baseline_read)?
+                    .keys
+                    .unwrap_or_default(),
+            )
         }
-    }
+    };
+    // With a baseline this also sets the new/fixed diff (`BaselineDiff`) from the keys.
+    Ok(sli.with_findings(kept, baseline))
 }
 
 fn read_one(
@@ -418,6 +432,7 @@ async fn run_with(
         allow_informational_only: cli.allow_informational_only,
         context: ctx,
         window: None,
+        explain: cli.explain.explain,
     };
     let files = GateFiles {
         slo: cli.slo.clone(),

@@ -10,7 +10,7 @@ use cli_support::{Failure, Format, LogArgs, Redactor, env, parse_duration, valid
 use findings::{CountOptions, IgnoreRules, Severity, parse_severity_list};
 use http_policy::{EndpointRules, Redaction, RetryPolicy};
 use metrics_sink::{FanOut, SharedBuffer};
-use quality_gate::cli::{Backend, PrometheusArgs, ProviderArg, WindowArgs};
+use quality_gate::cli::{Backend, ExplainArgs, PrometheusArgs, ProviderArg, WindowArgs};
 use report_formats::{InputFormat, ReadOptions};
 use secrecy::SecretString;
 use sli_provider::AnyProvider;
@@ -134,6 +134,10 @@ pub struct Cli {
     #[arg(long, requires = "slo")]
     pub allow_informational_only: bool,
 
+    /// With --slo: --explain N (shared with slo-gate).
+    #[command(flatten)]
+    pub explain: ExplainArgs,
+
     // The gate's provider flags, shared with slo-gate (quality_gate::cli). Without
     // --provider the gate reads the scan's own counts; --provider dynatrace queries the
     // environment of --dynatrace-url with the Dynatrace token of the metrics flags.
@@ -198,6 +202,11 @@ pub(crate) struct Plan {
     pub(crate) window: WindowArgs,
     /// Removes every secret of this run from what is printed.
     pub(crate) redactor: Redactor,
+    /// `--explain N`.
+    pub(crate) explain: Option<usize>,
+    /// What the walk keeps besides counts: the findings, when a gate on the scan's own
+    /// counts will be rendered (its explanation names them).
+    pub(crate) want: findings::Want,
 }
 
 /// The secrets of one run, loaded once before anything else.
@@ -305,6 +314,7 @@ impl Cli {
         let sinks = self.sinks_plan(env, secrets.dynatrace_token.clone(), &redaction)?;
         let gate = self.gate_files()?;
         let provider = self.gate_provider(env, secrets.dynatrace_token, &redaction)?;
+        let gate_on_scan = gate.is_some() && provider.is_none();
         if self.window.given() {
             self.window.window()?;
         }
@@ -329,6 +339,11 @@ impl Cli {
             provider,
             window: self.window.clone(),
             redactor: secrets.redactor,
+            explain: self.explain.explain,
+            want: findings::Want {
+                keys: false,
+                findings: gate_on_scan,
+            },
         })
     }
 

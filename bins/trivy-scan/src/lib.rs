@@ -36,11 +36,11 @@ async fn run_with(
     let plan = cli.plan(env, secrets)?;
     let mut out = output::Output::new(plan.format, plan.redactor.clone());
     out.preamble(&plan);
-    let scanned = scan::scan(&plan).await?;
+    let mut scanned = scan::scan(&plan).await?;
     out.counted(&plan, &scanned);
     let metrics_failed = out.publish(&plan, &scanned).await;
     out.finished(&plan, &scanned);
-    let gate = output::gate(&plan, &scanned).await?;
+    let gate = output::gate(&plan, &mut scanned).await?;
     out.gate(gate.as_ref());
     out.flush()?;
     if metrics_failed && plan.sinks.metrics_required {

@@ -220,7 +220,12 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
 /// The inline gate (`--slo`): evaluates the SLO with slo-gate's semantics and exit codes, on
 /// this scan's counts (the same `quality_gate` code runs behind `slo-gate --report`) or, with
 /// `--provider`, on the backend's answers (as `slo-gate --provider`).
-pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
+///
+/// The scan's kept findings (`plan.want`) move into the gate's explanation.
+pub(crate) async fn gate(
+    plan: &Plan,
+    scanned: &mut Scanned,
+) -> Result<Option<GateResult>, Failure> {
     use quality_gate::{GateOptions, gate_on_loaded, gate_on_provider};
     use sli_provider::report::ReportSli;
 
@@ -232,6 +237,7 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
         fail_on_warning: plan.fail_on_warning,
         allow_missing_slo: plan.allow_missing_slo,
         allow_informational_only: plan.allow_informational_only,
+        explain: plan.explain,
         ..GateOptions::default()
     };
     let outcome = match &plan.provider {
@@ -239,7 +245,10 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
             if plan.window.given() {
                 opts.window = Some(plan.window.window()?);
             }
-            let report = ReportSli::from_summary(&scanned.summary, &plan.severities);
+            let mut report = ReportSli::from_summary(&scanned.summary, &plan.severities);
+            if plan.want.findings {
+                report = report.with_findings(std::mem::take(&mut scanned.summary.kept), None);
+            }
             gate_on_loaded(
                 files.slo.as_ref(),
                 files.queries.as_ref(),
@@ -267,7 +276,7 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
     Ok(Some(GateResult {
         exit,
         rendered: outcome.rendered,
-        data: serde_json::to_value(&outcome.data)
+        data: quality_gate::json_value(&outcome.data, outcome.explanation.as_ref(), &opts)
             .map_err(|e| Failure::external(format!("cannot encode the evaluation: {e}")))?,
     }))
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use cli_support::Failure;
-use findings::{Summary, Want};
+use findings::Summary;
 use report_formats::{InputFormat, ReadOptions, ReportError, read_report};
 use trivy_report::runner::{self, DbMetadata, RunError, TrivyCommand, TrivyVersion};
 
@@ -58,7 +58,7 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
                 format: InputFormat::Trivy,
                 ..plan.read.clone()
             };
-            let summary = read_report(BufReader::new(file), &plan.count, Want::default(), &read)
+            let summary = read_report(BufReader::new(file), &plan.count, plan.want, &read)
                 .map_err(|e| {
                     Failure::external(format!("trivy wrote a report that cannot be read: {e}"))
                 })?
@@ -85,7 +85,7 @@ pub(crate) async fn scan(plan: &Plan) -> Result<Scanned, Failure> {
 
 fn report_file(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
     let name = path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string());
-    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, Want::default(), &plan.read);
+    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, plan.want, &plan.read);
     let result = match path {
         Some(p) => {
             let meta = std::fs::metadata(p)

@@ -101,7 +101,9 @@ pub struct Upgrade {
     pub from: String,
     /// The lowest version that fixes all its fixable findings.
     pub to: String,
-    /// Counted findings the upgrade removes, per severity (only the severities it removes).
+    /// Counted findings the upgrade removes, per severity (only the severities it removes;
+    /// serialised most severe first).
+    #[serde(serialize_with = "most_severe_first")]
     pub removes: BTreeMap<Severity, usize>,
 }
 
@@ -118,6 +120,7 @@ impl Upgrade {
 pub struct Remains {
     /// Findings behind the planned-for objectives that no upgrade removes (no fix, or no fixed
     /// version above the installed one), per severity.
+    #[serde(serialize_with = "most_severe_first")]
     pub without_fix: BTreeMap<Severity, usize>,
     /// Objectives (SLI names) that are still not `pass` after the upgrades.
     pub objectives: Vec<String>,
@@ -226,6 +229,13 @@ impl Explanation {
     pub fn objective(&self, index: usize) -> Option<&ObjectiveExplanation> {
         self.objectives.iter().find(|o| o.index == index)
     }
+}
+
+fn most_severe_first<S: serde::Serializer>(
+    m: &BTreeMap<Severity, usize>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(m.iter().rev())
 }
 
 pub(crate) fn item(f: &Finding) -> Item {

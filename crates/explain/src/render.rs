@@ -11,6 +11,11 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// `and 3 more findings`.
+fn more(n: usize) -> String {
+    format!("and {n} more {}", if n == 1 { "finding" } else { "findings" })
+}
+
 fn by_severity(m: &BTreeMap<Severity, usize>) -> String {
     m.iter()
         .rev()
@@ -37,7 +42,7 @@ fn fixed_text(p: &Package) -> String {
 
 fn upgrade_text(u: &Upgrade) -> String {
     format!(
-        "{} {} -> {} (removes {})",
+        "{} {} {ARROW} {} (removes {})",
         u.package,
         u.from,
         u.to,
@@ -170,8 +175,8 @@ impl Explanation {
             if o.omitted > 0 {
                 let _ = writeln!(
                     out,
-                    "    and {} more (--explain N to list more)",
-                    plural(o.omitted, "finding", "findings")
+                    "    {} (--explain N to list more)",
+                    more(o.omitted)
                 );
             }
             let _ = writeln!(out, "    Fix: {}", plan_line(&o.fix_plan, "this objective"));
@@ -203,11 +208,7 @@ impl Explanation {
                 );
             }
             if o.omitted > 0 {
-                let _ = writeln!(
-                    out,
-                    "\nand {} more",
-                    plural(o.omitted, "finding", "findings")
-                );
+                let _ = writeln!(out, "\n{}", more(o.omitted));
             }
             let _ = writeln!(out, "\nFix: {}", md(&plan_line(&o.fix_plan, "this objective")));
         }
@@ -223,9 +224,19 @@ impl Explanation {
     }
 
     /// What a JUnit failure (or the suite's output) says about the objective at `index` of
-    /// the evaluation; `None` when it is not explained. Apply [`Explanation::limited`] first.
+    /// the evaluation (`None` when it is not explained), or, for `index == objectives` (the
+    /// number of objectives in the evaluation), about the whole gate: its fix plan. Apply
+    /// [`Explanation::limited`] first.
     #[must_use]
-    pub fn junit_text(&self, index: usize) -> Option<String> {
+    pub fn junit_text(&self, index: usize, objectives: usize) -> Option<String> {
+        if index == objectives {
+            let mut out = String::from("fix plan for the gate:\n");
+            for u in &self.fix_plan.upgrades {
+                let _ = writeln!(out, "  upgrade {}", upgrade_text(u));
+            }
+            out.push_str(&verdict(&self.fix_plan, "the gate"));
+            return Some(out);
+        }
         let o = self.objective(index)?;
         let mut out = format!("findings behind it: {}\n", objective_title(o));
         for p in &o.packages {
@@ -239,7 +250,7 @@ impl Explanation {
             );
         }
         if o.omitted > 0 {
-            let _ = writeln!(out, "  and {} more", plural(o.omitted, "finding", "findings"));
+            let _ = writeln!(out, "  {}", more(o.omitted));
         }
         let _ = write!(out, "fix: {}", plan_line(&o.fix_plan, "this objective"));
         Some(out)
@@ -250,7 +261,7 @@ fn plan_line(plan: &FixPlan, what: &str) -> String {
     let ups: Vec<String> = plan
         .upgrades
         .iter()
-        .map(|u| format!("{} {} -> {}", u.package, u.from, u.to))
+        .map(|u| format!("{} {} {ARROW} {}", u.package, u.from, u.to))
         .collect();
     if plan.passes_after && !ups.is_empty() {
         format!("upgrade {}. {}", ups.join(", "), verdict(plan, what))
@@ -259,8 +270,12 @@ fn plan_line(plan: &FixPlan, what: &str) -> String {
     }
 }
 
+/// Stands for "upgrade to"; Markdown shows it as an arrow.
+const ARROW: &str = "->";
+
 fn md(s: &str) -> String {
-    s.replace('\\', "\\\\")
+    s.replace(ARROW, "\u{2192}")
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
