@@ -24,10 +24,20 @@ fn by_severity(m: &BTreeMap<Severity, usize>) -> String {
         .join(", ")
 }
 
+/// `CVE-1 (CRITICAL), CVE-2 (HIGH) x2`: the same id and severity in several targets once,
+/// with its count.
 fn ids(p: &Package) -> String {
-    p.findings
-        .iter()
-        .map(|f| format!("{} ({})", f.id, f.severity))
+    let mut parts: Vec<(String, usize)> = Vec::new();
+    for f in &p.findings {
+        let s = format!("{} ({})", f.id, f.severity);
+        match parts.iter_mut().find(|(t, _)| *t == s) {
+            Some((_, n)) => *n += 1,
+            None => parts.push((s, 1)),
+        }
+    }
+    parts
+        .into_iter()
+        .map(|(s, n)| if n == 1 { s } else { format!("{s} x{n}") })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -70,7 +80,7 @@ fn verdict(plan: &FixPlan, what: &str) -> String {
         format!("No upgrade brings {what} to pass ({after} as it stands)")
     } else {
         format!(
-            "No set of upgrades brings {what} to pass: even after all {} the gate has {after}",
+            "No set of upgrades brings {what} to pass: upgrading every package with a fix ({}) leaves the gate at {after}",
             plural(plan.upgrades.len(), "upgrade", "upgrades")
         )
     };
@@ -78,8 +88,12 @@ fn verdict(plan: &FixPlan, what: &str) -> String {
         let mut why = Vec::new();
         if !r.without_fix.is_empty() {
             why.push(format!(
-                "{} without a fix remain ({})",
-                plural(r.without_fix.values().sum(), "finding", "findings"),
+                "{} ({})",
+                plural(
+                    r.without_fix.values().sum(),
+                    "finding without a fix remains",
+                    "findings without a fix remain"
+                ),
                 by_severity(&r.without_fix)
             ));
         }
