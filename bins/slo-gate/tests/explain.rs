@@ -74,7 +74,11 @@ fn snapshots_in_every_format() {
     }
     // Another scanner's report (Grype), and an objective no upgrade can change.
     let grype = corpus("grype/grype-presenter-image.golden.json");
-    let (_, out) = run("criticals-and-latency.yaml", &grype, &["--format", "markdown"]);
+    let (_, out) = run(
+        "criticals-and-latency.yaml",
+        &grype,
+        &["--format", "markdown"],
+    );
     insta::assert_snapshot!("grype_markdown", out);
 }
 
@@ -121,7 +125,10 @@ fn json_shape_and_the_plan_verified() {
     let after = json("criticals-and-highs.yaml", &upgraded, &[]);
     assert_eq!(after["result"], "pass", "{after}");
     assert_eq!(after["evaluation"]["score"].as_f64(), Some(100.0));
-    assert!(after.get("explain").is_none(), "nothing to explain on a pass");
+    assert!(
+        after.get("explain").is_none(),
+        "nothing to explain on a pass"
+    );
 }
 
 #[test]
@@ -158,7 +165,11 @@ fn new_findings_behind_a_baseline_gate() {
     assert_eq!(d.status.code(), Some(1));
     let d: Value = serde_json::from_slice(&d.stdout).unwrap();
     let o = &d["explain"]["objectives"];
-    assert_eq!(o.as_array().unwrap().len(), 1, "fixed_* counts no current finding");
+    assert_eq!(
+        o.as_array().unwrap().len(),
+        1,
+        "fixed_* counts no current finding"
+    );
     assert_eq!(o[0]["sli"], "new_vulnerabilities_critical");
     let pkgs: Vec<&str> = o[0]["findings"]
         .as_array()
@@ -186,7 +197,13 @@ fn sli_yaml_queries_are_explained_like_names() {
     let d: Value = serde_json::from_slice(&out.stdout).unwrap();
     // The seed's slo names `trivy_vulns` = trivy.vulnerabilities.CRITICAL; this gate's
     // names are built-in: both resolve the same way.
-    assert_eq!(d["explain"]["objectives"][0]["findings"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        d["explain"]["objectives"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
     let out = gate()
         .arg("--slo")
         .arg(seed.join("slo.yaml"))
@@ -206,8 +223,11 @@ fn sli_yaml_queries_are_explained_like_names() {
 fn values_files_have_no_explanation() {
     let dir = tempfile::tempdir().unwrap();
     let values = dir.path().join("values.json");
-    std::fs::write(&values, r#"{"vulnerabilities_critical": 3, "vulnerabilities_high": 20}"#)
-        .unwrap();
+    std::fs::write(
+        &values,
+        r#"{"vulnerabilities_critical": 3, "vulnerabilities_high": 20}"#,
+    )
+    .unwrap();
     for format in ["text", "json", "markdown", "junit"] {
         let out = gate()
             .arg("--slo")

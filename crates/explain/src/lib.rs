@@ -162,7 +162,7 @@ impl Explanation {
     /// same semantics (SLO, history, options) on the findings that remain after upgrades.
     pub fn build<F>(
         all: &[Finding],
-        objectives: Vec<Objective<'_>>,
+        objectives: &[Objective<'_>],
         before: &Evaluation,
         evaluate: F,
     ) -> Self
@@ -170,7 +170,7 @@ impl Explanation {
         F: FnMut(&[&Finding]) -> Evaluation,
     {
         let targets = upgrade_targets(all);
-        let mut planner = plan::Planner::new(all, &targets, &objectives, before, evaluate);
+        let mut planner = plan::Planner::new(all, &targets, objectives, before, evaluate);
         let fix_plan = planner.plan(None);
         let explained = objectives
             .iter()

@@ -123,11 +123,7 @@ where
         let objectives: Vec<(usize, Vec<usize>)> = objectives
             .iter()
             .map(|o| {
-                let idx: Vec<usize> = o
-                    .findings
-                    .iter()
-                    .filter_map(|f| index_of(all, f))
-                    .collect();
+                let idx: Vec<usize> = o.findings.iter().filter_map(|f| index_of(all, f)).collect();
                 (o.index, idx)
             })
             .collect();
@@ -194,7 +190,7 @@ where
     /// The plan for one explained objective (`Some(k)`) or the whole gate (`None`).
     pub(crate) fn plan(&mut self, target: Option<usize>) -> FixPlan {
         if self.reached(target, self.before) {
-            return self.fix_plan(&[], self.before.clone(), target, true);
+            return self.fix_plan(&[], self.before, target, true);
         }
         // Greedy by effect: the upgrades that remove most of the findings behind the target,
         // the more severe first.
@@ -210,7 +206,7 @@ where
         });
         let all_applied = self.run(&order);
         if !self.reached(target, &all_applied) {
-            return self.fix_plan(&order, all_applied, target, false);
+            return self.fix_plan(&order, &all_applied, target, false);
         }
         // The shortest prefix of the greedy order that reaches pass (binary search: removing
         // findings does not raise a count), then drop every upgrade that is not needed.
@@ -240,13 +236,13 @@ where
                 result = e;
             }
         }
-        self.fix_plan(&chosen, result, target, true)
+        self.fix_plan(&chosen, &result, target, true)
     }
 
     fn fix_plan(
         &self,
         chosen: &[usize],
-        after: Evaluation,
+        after: &Evaluation,
         target: Option<usize>,
         passes: bool,
     ) -> FixPlan {
@@ -266,7 +262,7 @@ where
                 }
             })
             .collect();
-        let remains = (!passes).then(|| self.remains(&after, target));
+        let remains = (!passes).then(|| self.remains(after, target));
         FixPlan {
             upgrades,
             passes_after: passes,
@@ -292,7 +288,11 @@ where
             }
         }
         let still: Vec<&ObjectiveStatus> = match target {
-            Some(k) => after.objectives.get(self.objectives[k].0).into_iter().collect(),
+            Some(k) => after
+                .objectives
+                .get(self.objectives[k].0)
+                .into_iter()
+                .collect(),
             None => after
                 .objectives
                 .iter()

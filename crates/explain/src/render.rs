@@ -13,7 +13,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// `and 3 more findings`.
 fn more(n: usize) -> String {
-    format!("and {n} more {}", if n == 1 { "finding" } else { "findings" })
+    format!(
+        "and {n} more {}",
+        if n == 1 { "finding" } else { "findings" }
+    )
 }
 
 fn by_severity(m: &BTreeMap<Severity, usize>) -> String {
@@ -187,11 +190,7 @@ impl Explanation {
                 let _ = writeln!(out, "{}", line.trim_end());
             }
             if o.omitted > 0 {
-                let _ = writeln!(
-                    out,
-                    "    {} (--explain N to list more)",
-                    more(o.omitted)
-                );
+                let _ = writeln!(out, "    {} (--explain N to list more)", more(o.omitted));
             }
             let _ = writeln!(out, "    Fix: {}", plan_line(&o.fix_plan, "this objective"));
         }
@@ -209,7 +208,12 @@ impl Explanation {
     pub fn render_markdown(&self) -> String {
         let mut out = String::from("#### What to fix\n");
         for o in &self.objectives {
-            let _ = writeln!(out, "\n**`{}`** {}\n", md(&o.sli), md(&objective_summary(o)));
+            let _ = writeln!(
+                out,
+                "\n**`{}`** {}\n",
+                md(&o.sli),
+                md(&objective_summary(o))
+            );
             out.push_str("| Package | Installed | Fixed | Findings |\n|---|---|---|---|\n");
             for p in &o.packages {
                 let _ = writeln!(
@@ -224,7 +228,11 @@ impl Explanation {
             if o.omitted > 0 {
                 let _ = writeln!(out, "\n{}", more(o.omitted));
             }
-            let _ = writeln!(out, "\nFix: {}", md(&plan_line(&o.fix_plan, "this objective")));
+            let _ = writeln!(
+                out,
+                "\nFix: {}",
+                md(&plan_line(&o.fix_plan, "this objective"))
+            );
         }
         out.push_str("\n**Fix plan for the gate**\n\n");
         for u in &self.fix_plan.upgrades {
@@ -295,4 +303,3 @@ fn md(s: &str) -> String {
         .replace('>', "&gt;")
         .replace(['\r', '\n'], " ")
 }
-

@@ -11,12 +11,11 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     let (ea, a) = split_epoch(a.trim());
     let (eb, b) = split_epoch(b.trim());
     // Epochs of any length: compare as digit strings without leading zeros.
-    verrevcmp(ea, eb)
-        .then_with(|| {
-            let (ua, ra) = split_revision(a);
-            let (ub, rb) = split_revision(b);
-            verrevcmp(ua, ub).then_with(|| verrevcmp(ra, rb))
-        })
+    verrevcmp(ea, eb).then_with(|| {
+        let (ua, ra) = split_revision(a);
+        let (ub, rb) = split_revision(b);
+        verrevcmp(ua, ub).then_with(|| verrevcmp(ra, rb))
+    })
 }
 
 fn split_epoch(v: &str) -> (&str, &str) {

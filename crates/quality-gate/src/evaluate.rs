@@ -402,7 +402,7 @@ fn explain_report(
     let counts: Vec<bool> = selectors.iter().map(Option::is_some).collect();
     let as_eval = |d: &EvaluationFinishedData| explain_evaluation(d, names, &counts);
     let before = as_eval(data);
-    Some(Explanation::build(all, objectives, &before, |remaining| {
+    Some(Explanation::build(all, &objectives, &before, |remaining| {
         as_eval(&evaluate(remaining))
     }))
 }
@@ -438,7 +438,10 @@ fn explain_evaluation(
         .flatten()
         .enumerate()
         .map(|(i, r)| ObjectiveStatus {
-            sli: names.get(i).cloned().unwrap_or_else(|| r.metric().to_owned()),
+            sli: names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| r.metric().to_owned()),
             status: objective_status(r.status.as_ref()),
             counts_findings: counts_findings.get(i).copied().unwrap_or(false),
         })

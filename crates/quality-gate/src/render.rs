@@ -42,9 +42,7 @@ pub fn render_explained(
         }
         Format::Json => json_value(data, explanation, opts)
             .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|e| {
-                format!("{{\"error\": \"could not serialise the result: {e}\"}}")
-            }),
+            .unwrap_or_else(|e| format!("{{\"error\": \"could not serialise the result: {e}\"}}")),
         Format::Markdown => {
             let mut s = slo_eval::render::render_markdown(data);
             if let Some(e) = listed(Some(DEFAULT_EXPLAIN)) {
@@ -55,7 +53,11 @@ pub fn render_explained(
         }
         Format::Junit => match listed(Some(DEFAULT_EXPLAIN)) {
             Some(e) => {
-                let n = data.evaluation.indicator_results.as_ref().map_or(0, Vec::len);
+                let n = data
+                    .evaluation
+                    .indicator_results
+                    .as_ref()
+                    .map_or(0, Vec::len);
                 slo_eval::render::render_junit_annotated(data, &|i| e.junit_text(i, n))
             }
             None => slo_eval::render::render_junit(data),

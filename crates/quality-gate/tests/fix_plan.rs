@@ -28,7 +28,15 @@ fn finding() -> impl Strategy<Value = Finding> {
         0..5usize,
         0..5usize,
         0..2usize,
-        prop::sample::select(vec!["", "1.1", "1.2, 2.1", "0.9", "3.0", "2.0.1, 1.1.5", "1.0~rc1"]),
+        prop::sample::select(vec![
+            "",
+            "1.1",
+            "1.2, 2.1",
+            "0.9",
+            "3.0",
+            "2.0.1, 1.1.5",
+            "1.0~rc1",
+        ]),
     )
         .prop_map(|(id, sev, pkg, inst, fixed)| Finding {
             id: format!("CVE-2026-{id}"),

@@ -511,4 +511,107 @@ mod tests {
                 .contains("neither a built-in")
         );
     }
+
+    fn finding(id: &str, sev: Severity, package: &str) -> Finding {
+        Finding {
+            id: id.into(),
+            severity: sev,
+            package: package.into(),
+            installed: "1".into(),
+            ..Finding::default()
+        }
+    }
+
+    fn kept() -> (Summary, Vec<Finding>) {
+        let fs = vec![
+            finding("CVE-1", Severity::Critical, "a"),
+            finding("CVE-2", Severity::High, "a"),
+            finding("CVE-3", Severity::High, "b"),
+            // The same key as CVE-2/a in another target, rated lower: the key stays HIGH.
+            finding("CVE-2", Severity::Low, "a"),
+        ];
+        let mut counts = SeverityCounts::new();
+        for f in &fs {
+            counts.add(f.severity);
+        }
+        let s = Summary {
+            counts,
+            findings: 4,
+            ..Summary::default()
+        };
+        (s, fs)
+    }
+
+    #[test]
+    fn the_findings_behind_a_value_are_the_ones_it_counts() {
+        let (s, fs) = kept();
+        let r = ReportSli::from_summary(&s, &[Severity::Critical, Severity::High])
+            .with_findings(fs, None);
+        for name in [
+            "vulnerabilities_critical",
+            "vulnerabilities_high",
+            "vulnerabilities_total",
+        ] {
+            let sel = r.resolve(name, None).unwrap();
+            let behind = r.findings_behind(&sel).unwrap();
+            assert_eq!(behind.len() as u64, r.count(&sel), "{name}");
+            assert_eq!(r.answer_name(name), Some(Ok(r.count(&sel) as f64)));
+        }
+        // A query resolves like its built-in name; an unselected severity resolves to nothing.
+        let q: BTreeMap<String, String> = [(
+            "crit".to_owned(),
+            "metricSelector=trivy.vulnerabilities.CRITICAL".to_owned(),
+        )]
+        .into();
+        assert_eq!(
+            r.resolve("crit", Some(&q)),
+            r.resolve("vulnerabilities_critical", None)
+        );
+        assert_eq!(r.resolve("vulnerabilities_low", None), None);
+        assert_eq!(r.resolve("latency", None), None);
+        // Recounting without findings changes the counts and keeps the selection.
+        let sel = r.resolve("vulnerabilities_total", None).unwrap();
+        let all = r.findings_behind(&sel).unwrap();
+        let after = r.recount(&all[1..]);
+        assert_eq!(
+            after.count(&sel),
+            2,
+            "CVE-3 HIGH and CVE-2 HIGH; LOW is not selected"
+        );
+        assert_eq!(after.selected, r.selected);
+    }
+
+    #[test]
+    fn new_findings_follow_the_baseline_keys() {
+        let (s, fs) = kept();
+        let baseline = FindingKeys::from_findings(&[finding("CVE-3", Severity::High, "b")]);
+        let r = ReportSli::from_summary(&s, &[]).with_findings(fs, Some(baseline));
+        let sel = r.resolve("new_vulnerabilities_high", None).unwrap();
+        // CVE-2/a is new and HIGH by its key: both of its findings lie behind the count of
+        // one key.
+        let behind: Vec<(&str, Severity)> = r
+            .findings_behind(&sel)
+            .unwrap()
+            .iter()
+            .map(|f| (f.id.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            behind,
+            [("CVE-2", Severity::High), ("CVE-2", Severity::Low)]
+        );
+        assert_eq!(r.count(&sel), 1);
+        let fixed = r.resolve("fixed_vulnerabilities_total", None).unwrap();
+        assert_eq!(r.count(&fixed), 0);
+        assert_eq!(
+            r.findings_behind(&fixed),
+            None,
+            "no current finding is fixed"
+        );
+        // Removing CVE-3/b makes it fixed; removing both CVE-2 findings leaves no new high.
+        let ev = r.evidence.as_ref().unwrap();
+        let rest: Vec<&Finding> = vec![&ev.findings[0]];
+        let after = r.recount(&rest);
+        assert_eq!(after.count(&sel), 0);
+        assert_eq!(after.count(&fixed), 1);
+    }
 }
