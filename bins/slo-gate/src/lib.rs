@@ -315,11 +315,11 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
         allow_incomplete: cli.allow_incomplete,
         capture_limit: None,
     };
-    // A gate is always rendered here: keep the counted findings for its explanation (the
-    // current report's keys are made from them).
+    // A gate is always rendered here: keep the counted findings (compact records) for its
+    // explanation; the current report's keys are made from them.
     let want = Want {
-        keys: false,
-        findings: true,
+        fixes: true,
+        ..Want::default()
     };
     let mut current = read_one(report, &opts, want, &read)?;
     let sli = ReportSli::from_summary(&current, &selected);
@@ -334,7 +334,7 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportSli, Failure> {
             };
             let keys_only = Want {
                 keys: true,
-                findings: false,
+                ..Want::default()
             };
             // The walk was asked for its keys (`keys_only`).
             Some(

@@ -341,8 +341,8 @@ impl Cli {
             redactor: secrets.redactor,
             explain: self.explain.explain,
             want: findings::Want {
-                keys: false,
-                findings: gate_on_scan,
+                fixes: gate_on_scan,
+                ..findings::Want::default()
             },
         })
     }

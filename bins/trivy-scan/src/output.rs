@@ -246,7 +246,7 @@ pub(crate) async fn gate(
                 opts.window = Some(plan.window.window()?);
             }
             let mut report = ReportSli::from_summary(&scanned.summary, &plan.severities);
-            if plan.want.findings {
+            if plan.want.fixes {
                 report = report.with_findings(std::mem::take(&mut scanned.summary.kept), None);
             }
             gate_on_loaded(

@@ -70,26 +70,55 @@ impl Package {
 }
 
 /// What one objective's value is made of, and what fixes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Serialised as DESIGN.md's `{"sli", "findings": [...], "omitted", "fix_plan"}`, the
+/// findings flat in the packages' order.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ObjectiveExplanation {
     /// Position of the objective in the evaluation.
-    #[serde(skip)]
     pub index: usize,
     /// The objective's SLI.
     pub sli: String,
     /// Its status before any upgrade.
-    #[serde(skip)]
     pub status: Status,
     /// The findings behind it, grouped by package, ordered by severity then number of
-    /// findings.
-    #[serde(skip)]
+    /// findings (cut by [`Explanation::limited`]).
     pub packages: Vec<Package>,
-    /// The same findings, flat, in the packages' order (limited by [`Explanation::limited`]).
-    pub findings: Vec<Item>,
     /// Findings left out by a limit.
     pub omitted: usize,
     /// The upgrades that bring this objective to `pass`, verified.
     pub fix_plan: FixPlan,
+}
+
+impl ObjectiveExplanation {
+    /// The findings listed, flat, in the packages' order.
+    pub fn findings(&self) -> impl Iterator<Item = &Item> {
+        self.packages.iter().flat_map(|p| &p.findings)
+    }
+
+    /// How many findings are listed.
+    #[must_use]
+    pub fn listed(&self) -> usize {
+        self.packages.iter().map(|p| p.findings.len()).sum()
+    }
+}
+
+impl Serialize for ObjectiveExplanation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Flat<'a>(&'a ObjectiveExplanation);
+        impl Serialize for Flat<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.findings())
+            }
+        }
+        let mut st = s.serialize_struct("ObjectiveExplanation", 4)?;
+        st.serialize_field("sli", &self.sli)?;
+        st.serialize_field("findings", &Flat(self))?;
+        st.serialize_field("omitted", &self.omitted)?;
+        st.serialize_field("fix_plan", &self.fix_plan)?;
+        st.end()
+    }
 }
 
 /// One package upgrade.
@@ -175,21 +204,13 @@ impl Explanation {
         let explained = objectives
             .iter()
             .enumerate()
-            .map(|(k, o)| {
-                let packages = group(&o.findings, &targets);
-                let findings: Vec<Item> = packages
-                    .iter()
-                    .flat_map(|p| p.findings.iter().cloned())
-                    .collect();
-                ObjectiveExplanation {
-                    index: o.index,
-                    sli: o.sli.clone(),
-                    status: o.status,
-                    packages,
-                    findings,
-                    omitted: 0,
-                    fix_plan: planner.plan(Some(k)),
-                }
+            .map(|(k, o)| ObjectiveExplanation {
+                index: o.index,
+                sli: o.sli.clone(),
+                status: o.status,
+                packages: group(&o.findings, &targets),
+                omitted: 0,
+                fix_plan: planner.plan(Some(k)),
             })
             .collect();
         Self {
@@ -199,29 +220,47 @@ impl Explanation {
     }
 
     /// At most `limit` findings per objective (`None`: all); the rest are counted in
-    /// `omitted` and cut from `packages` too.
+    /// `omitted`. Copies only what is listed.
     #[must_use]
     pub fn limited(&self, limit: Option<usize>) -> Self {
-        let mut out = self.clone();
         let Some(n) = limit else {
-            return out;
+            return self.clone();
         };
-        for o in &mut out.objectives {
-            if o.findings.len() > n {
-                o.omitted = o.findings.len() - n;
-                o.findings.truncate(n);
+        let objectives = self
+            .objectives
+            .iter()
+            .map(|o| {
                 let mut left = n;
-                o.packages.retain_mut(|p| {
+                let mut packages = Vec::new();
+                for p in &o.packages {
                     if left == 0 {
-                        return false;
+                        break;
                     }
-                    p.findings.truncate(left);
-                    left -= p.findings.len();
-                    true
-                });
-            }
+                    let take = p.findings.len().min(left);
+                    left -= take;
+                    packages.push(Package {
+                        name: p.name.clone(),
+                        installed: p.installed.clone(),
+                        fixed: p.fixed.clone(),
+                        without_fix: p.without_fix,
+                        findings: p.findings[..take].to_vec(),
+                    });
+                }
+                let listed: usize = packages.iter().map(|p| p.findings.len()).sum();
+                ObjectiveExplanation {
+                    index: o.index,
+                    sli: o.sli.clone(),
+                    status: o.status,
+                    packages,
+                    omitted: o.omitted + (o.listed() - listed),
+                    fix_plan: o.fix_plan.clone(),
+                }
+            })
+            .collect();
+        Self {
+            objectives,
+            fix_plan: self.fix_plan.clone(),
         }
-        out
     }
 
     /// The explanation of the objective at `index` of the evaluation, if it is explained.

@@ -141,7 +141,7 @@ fn fmt_score(x: f64) -> String {
 
 /// `(fail): 6 findings in 3 packages`.
 fn objective_summary(o: &ObjectiveExplanation) -> String {
-    let total = o.findings.len() + o.omitted;
+    let total = o.listed() + o.omitted;
     let mut s = format!(
         "({}): {}",
         o.status.as_str(),

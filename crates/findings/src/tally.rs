@@ -11,8 +11,13 @@ use crate::{CountOptions, Finding, FindingKeys, RuleUse, SeverityCounts, Summary
 pub struct Want {
     /// The `(id, package)` keys of the counted findings, for a baseline diff.
     pub keys: bool,
-    /// The counted findings themselves (explanations, fix plans, SARIF output).
+    /// The counted findings themselves, with every detail the format carries (SARIF output).
     pub findings: bool,
+    /// The counted findings as compact records: id, severity, package, installed version,
+    /// fixed version and fix state (and the unique key) only, the rest left empty. What an
+    /// explanation and a fix plan read, at a fraction of the cost of every detail. Ignored
+    /// when `findings` is set.
+    pub fixes: bool,
 }
 
 /// Counts findings under [`CountOptions`].
@@ -55,7 +60,18 @@ impl<'o> Tally<'o> {
     /// Adapters must fill `id`, `package`, `installed` and `unique_key`.
     #[must_use]
     pub fn needs_strings(&self) -> bool {
-        self.opts.unique || self.opts.ignore.is_some() || self.want.keys || self.want.findings
+        self.opts.unique
+            || self.opts.ignore.is_some()
+            || self.want.keys
+            || self.want.findings
+            || self.want.fixes
+    }
+
+    /// Adapters must fill `fixed_version` (and `fixable`), even when they need no other
+    /// detail.
+    #[must_use]
+    pub fn needs_fix(&self) -> bool {
+        self.needs_details() || self.want.fixes
     }
 
     /// Adapters must fill every field they can (fix version, paths, purl, target, dates).
@@ -103,6 +119,17 @@ impl<'o> Tally<'o> {
         }
         if self.want.findings {
             self.kept.push(f.clone());
+        } else if self.want.fixes {
+            self.kept.push(Finding {
+                id: f.id.clone(),
+                severity: f.severity,
+                package: f.package.clone(),
+                installed: f.installed.clone(),
+                fixed_version: f.fixed_version.clone(),
+                fixable: f.fixable,
+                unique_key: f.unique_key.clone(),
+                ..Finding::default()
+            });
         }
     }
 

@@ -1,5 +1,7 @@
 //! Output formats of a gate result. Pure.
 
+use std::borrow::Cow;
+
 use cli_support::Format;
 use explain::Explanation;
 use keptn_events::evaluation::EvaluationFinishedData;
@@ -40,9 +42,15 @@ pub fn render_explained(
             }
             s
         }
-        Format::Json => json_value(data, explanation, opts)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|e| format!("{{\"error\": \"could not serialise the result: {e}\"}}")),
+        Format::Json => serde_json::to_string_pretty(&WithExplain {
+            data,
+            // All findings unless --explain: no copy of them then.
+            explain: explanation.map(|e| match opts.explain {
+                None => Cow::Borrowed(e),
+                n => Cow::Owned(e.limited(n)),
+            }),
+        })
+        .unwrap_or_else(|e| format!("{{\"error\": \"could not serialise the result: {e}\"}}")),
         Format::Markdown => {
             let mut s = slo_eval::render::render_markdown(data);
             if let Some(e) = listed(Some(DEFAULT_EXPLAIN)) {
@@ -67,6 +75,16 @@ pub fn render_explained(
         s.push('\n');
     }
     s
+}
+
+/// The JSON output: the `evaluation.finished` fields, then `explain` (written straight from
+/// the explanation: no JSON tree of the findings is built).
+#[derive(serde::Serialize)]
+struct WithExplain<'a> {
+    #[serde(flatten)]
+    data: &'a EvaluationFinishedData,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<Cow<'a, Explanation>>,
 }
 
 /// The JSON output as a value: the `evaluation.finished` data, with the explanation (at most

@@ -70,7 +70,8 @@ pub struct ReportSli {
 pub struct Evidence {
     /// Every counted finding (after the counting options), in report order.
     pub findings: Vec<Finding>,
-    /// The `(id, package)` keys of the current findings ([`FindingKeys`]'s rule).
+    /// The `(id, package)` keys of the current findings ([`FindingKeys`]'s rule), when a
+    /// baseline was given (empty otherwise).
     pub keys: FindingKeys,
     /// The baseline's keys, when a baseline was given.
     pub baseline: Option<FindingKeys>,
@@ -132,10 +133,15 @@ impl ReportSli {
     /// and be re-counted without some of them. Sets the baseline diff from these keys.
     #[must_use]
     pub fn with_findings(mut self, findings: Vec<Finding>, baseline: Option<FindingKeys>) -> Self {
-        let keys = FindingKeys::from_findings(&findings);
-        if let Some(b) = &baseline {
-            self.baseline = Some(BaselineDiff::between(&keys, b));
-        }
+        // The current keys are needed only to compare with a baseline.
+        let keys = match &baseline {
+            Some(b) => {
+                let keys = FindingKeys::from_findings(&findings);
+                self.baseline = Some(BaselineDiff::between(&keys, b));
+                keys
+            }
+            None => FindingKeys::default(),
+        };
         self.evidence = Some(Evidence {
             findings,
             keys,
