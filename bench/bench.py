@@ -63,6 +63,11 @@ def tools_for(args, path, with_all_options=True):
     if args.slo_gate:
         # exit 1 = gate failed (the big report has findings); still a complete run.
         t["slo-gate"] = ([args.slo_gate, "--slo", args.slo, "--report", path, "--format", "json"], (0, 1))
+        if args.slo_explain and with_all_options:
+            # A gate that fails on the big report: every objective explained (text, --explain
+            # default 10), fix plans searched and re-evaluated.
+            t["slo-gate, explanations"] = (
+                [args.slo_gate, "--slo", args.slo_explain, "--report", path], (1,))
     t["library (count example)"] = ([args.count, path], (0,))
     if with_all_options:
         if args.trivy_scan:
@@ -168,6 +173,7 @@ def main():
     ap.add_argument("--trivy-scan")
     ap.add_argument("--slo-gate")
     ap.add_argument("--slo", required=True)
+    ap.add_argument("--slo-explain", help="a gate that fails on the big report (explanations)")
     ap.add_argument("--ignore", required=True)
     ap.add_argument("--big", required=True)
     ap.add_argument("--sizes", required=True, help="comma list of report files for the growth curve")
@@ -290,6 +296,14 @@ def write_markdown(r, args):
     if "slo-gate" in big:
         x = med(big["slo-gate"]["wall"]) / floor_t
         checks.append(("slo-gate --report within 1.3x the floor", x, x <= 1.3))
+    if "slo-gate, explanations" in big and "trivy-scan" in big:
+        plain = med(big["trivy-scan"]["wall"])
+        x = med(big["slo-gate, explanations"]["wall"]) / plain
+        checks.append(("slo-gate --report with explanations within 1.10x the plain count (trivy-scan)", x, x <= 1.10))
+        x = med(big["slo-gate"]["wall"]) / plain
+        checks.append(("slo-gate --report, findings kept, passing gate, within 1.10x the plain count", x, x <= 1.10))
+        rss = med(big["slo-gate, explanations"]["rss"]) / 1024
+        checks.append(("slo-gate with explanations peak RSS (MB; bounded by the findings kept)", rss, rss < 64))
     rss_big = med(big[ours]["rss"]) / 1024
     checks.append((f"{ours} peak RSS under 32 MB ({r['big']['bytes'] / 1e6:.0f} MB report, MB)", rss_big, rss_big < 32))
     sweep = r["sweep"]

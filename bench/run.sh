@@ -70,7 +70,7 @@ fi
 echo "== running"
 python3 "$here/bench.py" \
   --floor "$floor" --count "$count" "${scan_args[@]}" \
-  --slo "$here/slo.yaml" --ignore "$here/ignore.yaml" \
+  --slo "$here/slo.yaml" --slo-explain "$here/slo-explain.yaml" --ignore "$here/ignore.yaml" \
   --big "$big" --sizes "$sizes" "${scanner_args[@]}" \
   --runs "$runs" --sweep-runs "$sweep_runs" --wrapper-runs "$wrapper_runs" \
   --image-tar "$root/tests/fixtures/images/alpine-3.14-vulnerable.docker.tar" \

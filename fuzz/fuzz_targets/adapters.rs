@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
         let want = Want {
             keys: true,
             findings: true,
+            fixes: false,
         };
         if let Ok(r) = read_report(&doc[..], &opts, want, &ReadOptions::default()) {
             assert_eq!(r.summary.counts.total(), r.summary.findings);

@@ -17,13 +17,15 @@ use findings::{CountOptions, IgnoreRules, Severity, Summary, Want, parse_severit
 use http_policy::{HttpConfig, Redaction, RetryPolicy};
 use keptn_events::WireStr as _;
 use keptn_events::get_sli::GetSliFinishedData;
-use quality_gate::cli::{Backend, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs};
+use quality_gate::cli::{
+    Backend, ExplainArgs, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs,
+};
 use quality_gate::{
     Format, GateError, GateFiles, GateOptions, evaluate_and_render, load_sli, load_slo,
 };
 use report_formats::{InputFormat, ReadOptions, read_report};
 use secrecy::SecretString;
-use sli_provider::report::{BaselineDiff, ReportSli};
+use sli_provider::report::ReportSli;
 use sli_provider::{AnyProvider, QueryContext};
 
 pub use quality_gate::cli::Provider;
@@ -211,6 +213,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
 
+    /// --explain N (shared with trivy-scan).
+    #[command(flatten)]
+    pub explain: ExplainArgs,
+
     /// A warning fails the gate (exit 1).
     #[arg(long)]
     pub fail_on_warning: bool,
@@ -337,36 +343,46 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
         allow_incomplete: cli.allow_incomplete,
         capture_limit: None,
     };
+    // A gate is always rendered here: keep the counted findings (compact records) for its
+    // explanation; the current report's keys are made from them.
     let want = Want {
-        keys: cli.baseline.is_some(),
-        // The hygiene SLIs (KEV, EPSS, ages) and SARIF read the counted findings.
+        keys: false,
+        // The explanation, the hygiene SLIs (KEV, EPSS, ages) and SARIF read the counted
+        // findings.
         findings: true,
+        ..Want::default()
     };
     let mut current = read_one(report, &opts, want, &read)?;
     let hygiene = cli
         .feeds
         .hygiene(&feeds, &current, &selected, opts.ignore.as_ref());
     let extra = quality_gate::cli::feed_record(&hygiene, &current);
-    let mut sli = ReportSli::from_summary(&current, &selected).with_hygiene(hygiene);
-    if let Some(base) = &cli.baseline {
-        // A baseline may come from another scanner: detect its format. Only the current
-        // report's findings go into SARIF.
-        let baseline_read = ReadOptions {
-            format: InputFormat::Auto,
-            ..read
-        };
-        let baseline_want = Want {
-            findings: false,
-            ..want
-        };
-        let baseline = read_one(base, &opts, baseline_want, &baseline_read)?;
-        // Both walks were asked for their keys (`want.keys`).
-        let now = current.keys.take().unwrap_or_default();
-        let then = baseline.keys.unwrap_or_default();
-        sli = sli.with_baseline(BaselineDiff::between(&now, &then));
-    }
+    let sli = ReportSli::from_summary(&current, &selected).with_hygiene(hygiene);
+    let kept = std::mem::take(&mut current.kept);
+    let baseline = match &cli.baseline {
+        None => None,
+        Some(base) => {
+            // A baseline may come from another scanner: detect its format.
+            let baseline_read = ReadOptions {
+                format: InputFormat::Auto,
+                ..read
+            };
+            let keys_only = Want {
+                keys: true,
+                ..Want::default()
+            };
+            // The walk was asked for its keys (`keys_only`).
+            Some(
+                read_one(base, &opts, keys_only, &baseline_read)?
+                    .keys
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    // With a baseline this also sets the new/fixed diff (`BaselineDiff`) from the keys. The
+    // findings move into the SLIs' evidence; SARIF reads them there.
     Ok(ReportRead {
-        sli,
+        sli: sli.with_findings(kept, baseline),
         summary: current,
         severities: selected,
         extra,
@@ -484,6 +500,7 @@ async fn run_with(
         context: ctx,
         window: None,
         extra: serde_json::Map::new(),
+        explain: cli.explain.explain,
     };
     let files = GateFiles {
         slo: cli.slo.clone(),
@@ -567,7 +584,8 @@ async fn run_with(
             severities: &r.severities,
             gate: Some(&gate),
         };
-        sarif_out::sarif(&r.summary.kept, &r.summary.input, &opts)
+        let kept = r.sli.evidence.as_ref().map_or(&[][..], |e| &e.findings[..]);
+        sarif_out::sarif(kept, &r.summary.input, &opts)
     });
     if let Some(doc) = &sarif {
         if let Some(w) = doc.omitted_warning() {

@@ -72,6 +72,8 @@ fn every_kind_of_result_is_valid_junit() {
     let worked = fx("worked-example/slo.yaml");
     let rep = report("generated-0.76-image-alpine-3.14.json");
     let missing = std::env::temp_dir().join("vulngate-no-such-slo.yaml");
+    let explained = fx("gates/criticals-and-highs.yaml");
+    let warn_first = fx("gates/warn-first.yaml");
     let cases: Vec<(&str, Vec<&std::ffi::OsStr>, i32)> = vec![
         // Pass, warning and fail objectives, percentages against history; no time window.
         (
@@ -110,6 +112,27 @@ fn every_kind_of_result_is_valid_junit() {
             ],
             1,
         ),
+        // Explanations and fix plans in the failures, the suite's output and the total.
+        (
+            "explained failure (findings and fix plans)",
+            vec![
+                os("--slo"),
+                explained.as_os_str(),
+                os("--report"),
+                rep.as_os_str(),
+            ],
+            1,
+        ),
+        (
+            "explained warning (findings in system-out)",
+            vec![
+                os("--slo"),
+                warn_first.as_os_str(),
+                os("--report"),
+                rep.as_os_str(),
+            ],
+            0,
+        ),
         // No evaluation at all: lighthouse's pass on a missing SLO.
         (
             "missing SLO allowed",
@@ -127,6 +150,12 @@ fn every_kind_of_result_is_valid_junit() {
         let (got, xml) = junit(&args);
         assert_eq!(got, Some(code), "{case}: exit code; stdout:\n{xml}");
         assert!(xml.contains("<testcase"), "{case}: no test case:\n{xml}");
+        if case.starts_with("explained") {
+            assert!(
+                xml.contains("libcrypto1.1"),
+                "{case}: no findings named:\n{xml}"
+            );
+        }
         if let Err(e) = validate(&xml) {
             panic!("{case}: the JUnit output is not valid against JUnit.xsd:\n{e}\n{xml}");
         }

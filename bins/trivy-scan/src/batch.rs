@@ -119,8 +119,9 @@ struct Done {
 /// The per-image pipeline: the scan (trivy on `reference`), then the inline gate on its
 /// counts. Printing and publishing are the caller's, so a batch can order and group them.
 async fn scan_one(plan: &Plan, trivy: TrivyCommand, reference: &str) -> Result<Done, Failure> {
-    let scanned = scan::scan_source(plan, Some(reference), &Source::Trivy(Box::new(trivy))).await?;
-    let gate = output::gate(plan, &scanned).await?;
+    let mut scanned =
+        scan::scan_source(plan, Some(reference), &Source::Trivy(Box::new(trivy))).await?;
+    let gate = output::gate(plan, &mut scanned).await?;
     Ok(Done { scanned, gate })
 }
 

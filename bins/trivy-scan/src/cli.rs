@@ -10,7 +10,9 @@ use cli_support::{Failure, Format, LogArgs, Redactor, env, parse_duration, valid
 use findings::{CountOptions, IgnoreRules, Severity, Want, parse_severity_list};
 use http_policy::{EndpointRules, Redaction, RetryPolicy};
 use metrics_sink::{FanOut, SharedBuffer};
-use quality_gate::cli::{Backend, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs};
+use quality_gate::cli::{
+    Backend, ExplainArgs, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs,
+};
 use report_formats::{InputFormat, ReadOptions};
 use secrecy::SecretString;
 use sli_provider::AnyProvider;
@@ -171,6 +173,10 @@ pub struct Cli {
     #[arg(long, requires = "slo")]
     pub allow_informational_only: bool,
 
+    /// With --slo: --explain N (shared with slo-gate).
+    #[command(flatten)]
+    pub explain: ExplainArgs,
+
     // The gate's provider flags, shared with slo-gate (quality_gate::cli). Without
     // --provider the gate reads the scan's own counts; --provider dynatrace queries the
     // environment of --dynatrace-url with the Dynatrace token of the metrics flags.
@@ -240,7 +246,9 @@ pub(crate) struct Plan {
     pub(crate) source: Source,
     pub(crate) severities: Vec<Severity>,
     pub(crate) count: CountOptions,
-    /// What the walk keeps besides the counts (the findings, for the gate's hygiene SLIs).
+    /// What the walk keeps besides the counts: the findings, when a gate on the scan's own
+    /// counts will be rendered (its explanation names them) or a feed is given (the hygiene
+    /// SLIs read them).
     pub(crate) want: Want,
     /// The feeds, loaded and checked before the scan.
     pub(crate) feeds: LoadedFeeds,
@@ -265,6 +273,8 @@ pub(crate) struct Plan {
     pub(crate) window: WindowArgs,
     /// Removes every secret of this run from what is printed.
     pub(crate) redactor: Redactor,
+    /// `--explain N`.
+    pub(crate) explain: Option<usize>,
 }
 
 /// The secrets of one run, loaded once before anything else.
@@ -439,12 +449,14 @@ impl Cli {
         let sinks = self.sinks_plan(env, secrets.dynatrace_token.clone(), &redaction)?;
         let gate = self.gate_files()?;
         let provider = self.gate_provider(env, secrets.dynatrace_token, &redaction)?;
+        let gate_on_scan = gate.is_some() && provider.is_none();
         if self.window.given() {
             self.window.window()?;
         }
         let want = Want {
-            // The gate's hygiene SLIs (KEV, EPSS, ages) read the counted findings.
-            findings: (gate.is_some() && provider.is_none()) || self.feeds.any(),
+            // The gate's explanation and hygiene SLIs (KEV, EPSS, ages) read the counted
+            // findings.
+            findings: gate_on_scan || self.feeds.any(),
             ..Want::default()
         };
         Ok(Plan {
@@ -473,6 +485,7 @@ impl Cli {
             provider,
             window: self.window.clone(),
             redactor: secrets.redactor,
+            explain: self.explain.explain,
         })
     }
 

@@ -44,11 +44,11 @@ async fn run_with(
     }
     let mut out = output::Output::new(plan.format, plan.redactor.clone());
     out.preamble(&plan);
-    let scanned = scan::scan(&plan).await?;
+    let mut scanned = scan::scan(&plan).await?;
     out.counted(&plan, &scanned);
     let metrics_failed = out.publish(&plan, &scanned).await;
     out.finished(&plan, &scanned);
-    let gate = output::gate(&plan, &scanned).await?;
+    let gate = output::gate(&plan, &mut scanned).await?;
     out.gate(gate.as_ref());
     out.sarif(&plan, &scanned, gate.as_ref())?;
     out.flush()?;

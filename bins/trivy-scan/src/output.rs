@@ -289,7 +289,13 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
 /// The inline gate (`--slo`): evaluates the SLO with slo-gate's semantics and exit codes, on
 /// this scan's counts (the same `quality_gate` code runs behind `slo-gate --report`) or, with
 /// `--provider`, on the backend's answers (as `slo-gate --provider`).
-pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateResult>, Failure> {
+///
+/// The scan's kept findings (`plan.want`) move into the gate's explanation (a copy when SARIF
+/// is written after it).
+pub(crate) async fn gate(
+    plan: &Plan,
+    scanned: &mut Scanned,
+) -> Result<Option<GateResult>, Failure> {
     use quality_gate::{GateOptions, gate_on_loaded, gate_on_provider};
     use sli_provider::report::ReportSli;
 
@@ -301,6 +307,7 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
         fail_on_warning: plan.fail_on_warning,
         allow_missing_slo: plan.allow_missing_slo,
         allow_informational_only: plan.allow_informational_only,
+        explain: plan.explain,
         ..GateOptions::default()
     };
     let outcome = match &plan.provider {
@@ -312,6 +319,15 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
             if let Some(h) = &scanned.hygiene {
                 opts.extra = quality_gate::cli::feed_record(h, &scanned.summary);
                 report = report.with_hygiene(h.clone());
+            }
+            if plan.want.findings {
+                // SARIF, written after the gate, still needs them.
+                let kept = if plan.wants_sarif() {
+                    scanned.summary.kept.clone()
+                } else {
+                    std::mem::take(&mut scanned.summary.kept)
+                };
+                report = report.with_findings(kept, None);
             }
             gate_on_loaded(
                 files.slo.as_ref(),
@@ -341,7 +357,7 @@ pub(crate) async fn gate(plan: &Plan, scanned: &Scanned) -> Result<Option<GateRe
         exit,
         facts: sarif_out::Gate::from_evaluation(&outcome.data),
         rendered: outcome.rendered,
-        data: serde_json::to_value(&outcome.data)
+        data: quality_gate::json_value(&outcome.data, outcome.explanation.as_ref(), &opts)
             .map_err(|e| Failure::external(format!("cannot encode the evaluation: {e}")))?,
     }))
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use cli_support::Failure;
-use findings::{Summary, Want};
+use findings::Summary;
 use report_formats::{InputFormat, ReadOptions, ReportError, read_report};
 use trivy_report::runner::{self, DbMetadata, RunError, TrivyCommand, TrivyVersion};
 
@@ -104,8 +104,8 @@ pub(crate) async fn scan_source(
 }
 
 /// The findings themselves are kept for SARIF and for the hygiene SLIs (`plan.want`).
-fn want(plan: &Plan) -> Want {
-    Want {
+fn want(plan: &Plan) -> findings::Want {
+    findings::Want {
         findings: plan.wants_sarif() || plan.want.findings,
         ..plan.want
     }

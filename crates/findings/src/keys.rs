@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Severity, SeverityCounts};
+use crate::{Finding, Severity, SeverityCounts};
 
 /// The distinct `(id, package)` pairs of a report with their severity. Findings of different
 /// scanners match on these two: the vulnerability id and the package name (for SARIF, which
@@ -16,8 +16,22 @@ pub struct FindingKeys {
 }
 
 impl FindingKeys {
-    pub(crate) const fn from_map(keys: HashMap<(String, String), Severity>) -> Self {
-        Self { keys }
+    /// The keys of `findings` (each already counted), by the rule above.
+    pub fn from_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
+        let mut k = Self::default();
+        for f in findings {
+            k.add(f);
+        }
+        k
+    }
+
+    /// Records one counted finding's key (the highest severity wins).
+    pub fn add(&mut self, f: &Finding) {
+        let sev = f.severity;
+        self.keys
+            .entry((f.id.clone(), f.package.clone()))
+            .and_modify(|s| *s = (*s).max(sev))
+            .or_insert(sev);
     }
 
     /// Number of distinct keys.

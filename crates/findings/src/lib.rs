@@ -184,7 +184,8 @@ pub struct Summary {
     pub vex_suppressed: Vec<VexUse>,
     /// `(id, package)` keys of the counted findings, when asked for ([`Want::keys`]).
     pub keys: Option<FindingKeys>,
-    /// The counted findings themselves, when asked for ([`Want::findings`]).
+    /// The counted findings themselves, when asked for ([`Want::findings`], or compact records
+    /// with [`Want::fixes`]).
     pub kept: Vec<Finding>,
 }
 

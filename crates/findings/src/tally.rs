@@ -2,11 +2,10 @@
 //! the counting options in their one defined order (fixable-only, ignore rules, unique) and
 //! keeps counts, rule hits, baseline keys and, when asked, the findings themselves.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::{
-    CountOptions, Finding, FindingKeys, ImageIdentity, RuleUse, Severity, SeverityCounts, Summary,
-    VexUse,
+    CountOptions, Finding, FindingKeys, ImageIdentity, RuleUse, SeverityCounts, Summary, VexUse,
 };
 
 /// What a caller wants besides the counts.
@@ -14,8 +13,13 @@ use crate::{
 pub struct Want {
     /// The `(id, package)` keys of the counted findings, for a baseline diff.
     pub keys: bool,
-    /// The counted findings themselves (explanations, fix plans, SARIF output).
+    /// The counted findings themselves, with every detail the format carries (SARIF output).
     pub findings: bool,
+    /// The counted findings as compact records: id, severity, package, installed version,
+    /// fixed version and fix state (and the unique key) only, the rest left empty. What an
+    /// explanation and a fix plan read, at a fraction of the cost of every detail. Ignored
+    /// when `findings` is set.
+    pub fixes: bool,
 }
 
 /// Counts findings under [`CountOptions`].
@@ -29,7 +33,7 @@ pub struct Tally<'o> {
     vex_uses: Vec<(u64, Vec<String>)>,
     seen: HashSet<Box<str>>,
     key_buf: String,
-    keys: Option<HashMap<(String, String), Severity>>,
+    keys: Option<FindingKeys>,
     kept: Vec<Finding>,
     image: Option<ImageIdentity>,
 }
@@ -47,7 +51,7 @@ impl<'o> Tally<'o> {
             vex_uses: vec![(0, Vec::new()); opts.vex.as_ref().map_or(0, crate::VexSet::len)],
             seen: HashSet::new(),
             key_buf: String::new(),
-            keys: want.keys.then(HashMap::new),
+            keys: want.keys.then(FindingKeys::default),
             kept: Vec::new(),
             image: None,
         }
@@ -80,6 +84,14 @@ impl<'o> Tally<'o> {
             || self.opts.vex.is_some()
             || self.want.keys
             || self.want.findings
+            || self.want.fixes
+    }
+
+    /// Adapters must fill `fixed_version` (and `fixable`), even when they need no other
+    /// detail.
+    #[must_use]
+    pub fn needs_fix(&self) -> bool {
+        self.needs_details() || self.want.fixes
     }
 
     /// Adapters must fill every field they can (fix version, paths, purl, target, dates).
@@ -134,12 +146,21 @@ impl<'o> Tally<'o> {
         self.counts.add(sev);
         self.findings += 1;
         if let Some(keys) = &mut self.keys {
-            keys.entry((f.id.clone(), f.package.clone()))
-                .and_modify(|s| *s = (*s).max(sev))
-                .or_insert(sev);
+            keys.add(f);
         }
         if self.want.findings {
             self.kept.push(f.clone());
+        } else if self.want.fixes {
+            self.kept.push(Finding {
+                id: f.id.clone(),
+                severity: f.severity,
+                package: f.package.clone(),
+                installed: f.installed.clone(),
+                fixed_version: f.fixed_version.clone(),
+                fixable: f.fixable,
+                unique_key: f.unique_key.clone(),
+                ..Finding::default()
+            });
         }
     }
 
@@ -186,7 +207,7 @@ impl<'o> Tally<'o> {
             suppressed,
             expired_rules,
             vex_suppressed,
-            keys: self.keys.map(FindingKeys::from_map),
+            keys: self.keys,
             kept: self.kept,
         }
     }

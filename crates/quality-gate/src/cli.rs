@@ -35,6 +35,17 @@ pub struct ProviderArg {
     pub provider: Option<Provider>,
 }
 
+/// `--explain N`.
+#[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+pub struct ExplainArgs {
+    /// For each objective that is not pass and counts findings, list at most N of the
+    /// findings behind it, grouped by package, with a fix plan (default 10 in text, markdown
+    /// and junit; all in json). Only with SLI values from a report.
+    #[arg(long, value_name = "N")]
+    pub explain: Option<usize>,
+}
+
 /// `--prometheus-url`.
 #[derive(Debug, Clone, clap::Args)]
 #[group(skip)]

@@ -3,14 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use keptn_events::evaluation::{EvaluationFinishedData, SliResult};
+use explain::{Evaluation, Explanation, Objective, ObjectiveStatus, Status as ExplainStatus};
+use findings::Finding;
+use keptn_events::evaluation::{EvaluationFinishedData, IndicatorStatus, SliResult};
 use keptn_events::get_sli::GetSliFinishedData;
 use keptn_events::{EventResult, Status};
 use sli_provider::report::ReportSli;
 use sli_provider::{Indicator, ProviderError, QueryContext, ResultConvention, SliProvider, Window};
 use slo_eval::{EvalOptions, Slo, evaluate, missing_slo_result, parse_sli, parse_slo};
 
-use crate::{Decision, Format, GateError, Verdict, render};
+use crate::render::render_explained;
+use crate::{Decision, Format, GateError, Verdict};
 
 /// Settings of one gate run.
 #[derive(Debug, Clone, Default)]
@@ -33,7 +36,13 @@ pub struct GateOptions {
     /// EPSS and VEX files used, with their own versions and dates; `vex`: which statement
     /// suppressed what).
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// `--explain N`: at most this many findings listed per explained objective (default:
+    /// [`DEFAULT_EXPLAIN`] in text, Markdown and JUnit, all in JSON).
+    pub explain: Option<usize>,
 }
+
+/// Findings listed per objective in text, Markdown and JUnit when `--explain` is not given.
+pub const DEFAULT_EXPLAIN: usize = 10;
 
 /// What a gate run produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +55,9 @@ pub struct GateOutcome {
     pub data: EvaluationFinishedData,
     /// What the process should do with it (`cli_support::Exit::from(decision)`).
     pub decision: Decision,
+    /// The findings behind each objective that is not `pass` and the fix plans, when the SLI
+    /// values came from a report whose findings were kept ([`ReportSli::with_findings`]).
+    pub explanation: Option<Explanation>,
 }
 
 /// Parses the SLO file. `text` is `None` when the file does not exist.
@@ -212,6 +224,21 @@ pub fn evaluate_and_render(
     history: &[EvaluationFinishedData],
     opts: &GateOptions,
 ) -> GateOutcome {
+    let (data, eo, missing_keys) = evaluate_data(slo, finished, history, opts);
+    for name in missing_keys {
+        tracing::warn!("key SLI objective `{name}` has no value: the gate fails");
+    }
+    outcome(data, &eo, opts, None)
+}
+
+/// The evaluation itself, without rendering: the data, the options it ran with, and the key
+/// SLI objectives failed for having no value.
+fn evaluate_data(
+    slo: Option<&Slo>,
+    finished: &GetSliFinishedData,
+    history: &[EvaluationFinishedData],
+    opts: &GateOptions,
+) -> (EvaluationFinishedData, EvalOptions, Vec<String>) {
     let mut eo = EvalOptions::from_get_sli(finished);
     let ctx = &opts.context;
     eo.project = eo.project.or_else(|| non_empty(&ctx.project));
@@ -228,21 +255,25 @@ pub fn evaluate_and_render(
             eo.time_end = Window::keptn_time(w.end);
         }
     }
+    let mut missing = Vec::new();
     let data = match slo {
         Some(slo) => {
             let mut data = evaluate(slo, &finished.get_sli.indicator_values, history, &eo);
             // Lighthouse ignores an informational key SLI without a value; a gate must not.
-            for name in slo_eval::fail_on_missing_key_slis(slo, &mut data) {
-                tracing::warn!("key SLI objective `{name}` has no value: the gate fails");
-            }
+            missing = slo_eval::fail_on_missing_key_slis(slo, &mut data);
             data
         }
         None => missing_slo_result(&eo),
     };
-    outcome(data, &eo, opts)
+    (data, eo, missing)
 }
 
-fn outcome(mut data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOptions) -> GateOutcome {
+fn outcome(
+    mut data: EvaluationFinishedData,
+    eo: &EvalOptions,
+    opts: &GateOptions,
+    explanation: Option<Explanation>,
+) -> GateOutcome {
     for (k, v) in &opts.extra {
         data.extra.insert(k.clone(), v.clone());
     }
@@ -265,13 +296,14 @@ fn outcome(mut data: EvaluationFinishedData, eo: &EvalOptions, opts: &GateOption
         }
         Verdict::Errored => Decision::InputError,
     };
-    let mut rendered = render(&data, opts.format);
+    let mut rendered = render_explained(&data, explanation.as_ref(), opts);
     rendered.push_str(&crate::feed_notes::notes(&opts.extra, opts.format));
     GateOutcome {
         rendered,
         verdict,
         data,
         decision,
+        explanation,
     }
 }
 
@@ -319,9 +351,114 @@ pub fn gate_on_loaded(
     let Some(slo) = slo else {
         return evaluate_and_render(None, &GetSliFinishedData::default(), history, opts);
     };
-    let indicators = report.answer(&indicator_names(slo), queries);
-    let finished = finished_from_indicators(&indicators, report.reading().convention, opts);
-    evaluate_and_render(Some(slo), &finished, history, opts)
+    let names = indicator_names(slo);
+    let evaluate_on = |r: &ReportSli| {
+        let indicators = r.answer(&names, queries);
+        let finished = finished_from_indicators(&indicators, r.reading().convention, opts);
+        evaluate_data(Some(slo), &finished, history, opts)
+    };
+    let (data, eo, missing_keys) = evaluate_on(report);
+    for name in missing_keys {
+        tracing::warn!("key SLI objective `{name}` has no value: the gate fails");
+    }
+    let explanation = report.evidence.as_ref().and_then(|ev| {
+        explain_report(report, &ev.findings, &names, queries, &data, |remaining| {
+            evaluate_on(&report.recount(remaining)).0
+        })
+    });
+    outcome(data, &eo, opts, explanation)
+}
+
+/// The explanation of an evaluation on a report with kept findings: every objective that is
+/// not `pass` and whose SLI counts findings (resolved as the value was), and the fix plans,
+/// re-evaluated by `evaluate` on what remains. `None` when the evaluation did not run or
+/// there is nothing to explain.
+fn explain_report(
+    report: &ReportSli,
+    all: &[Finding],
+    names: &[String],
+    queries: Option<&BTreeMap<String, String>>,
+    data: &EvaluationFinishedData,
+    mut evaluate: impl FnMut(&[&Finding]) -> EvaluationFinishedData,
+) -> Option<Explanation> {
+    if !data.succeeded() {
+        return None;
+    }
+    let results = data.evaluation.indicator_results.as_deref()?;
+    let selectors: Vec<_> = names.iter().map(|n| report.resolve(n, queries)).collect();
+    let mut objectives = Vec::new();
+    for (index, (r, sel)) in results.iter().zip(&selectors).enumerate() {
+        if !matches!(
+            r.status,
+            Some(IndicatorStatus::Fail | IndicatorStatus::Warning)
+        ) {
+            continue;
+        }
+        let Some(findings) = sel.as_ref().and_then(|s| report.findings_behind(s)) else {
+            continue;
+        };
+        objectives.push(Objective {
+            index,
+            sli: names[index].clone(),
+            status: objective_status(r.status.as_ref()),
+            findings,
+        });
+    }
+    if objectives.is_empty() {
+        return None;
+    }
+    let counts: Vec<bool> = selectors.iter().map(Option::is_some).collect();
+    let as_eval = |d: &EvaluationFinishedData| explain_evaluation(d, names, &counts);
+    let before = as_eval(data);
+    Some(Explanation::build(all, &objectives, &before, |remaining| {
+        as_eval(&evaluate(remaining))
+    }))
+}
+
+const fn objective_status(s: Option<&IndicatorStatus>) -> ExplainStatus {
+    match s {
+        Some(IndicatorStatus::Pass) => ExplainStatus::Pass,
+        Some(IndicatorStatus::Warning) => ExplainStatus::Warning,
+        Some(IndicatorStatus::Info) => ExplainStatus::Info,
+        _ => ExplainStatus::Fail,
+    }
+}
+
+/// An evaluation as the fix planner reads it; one that did not run counts as `fail`.
+fn explain_evaluation(
+    d: &EvaluationFinishedData,
+    names: &[String],
+    counts_findings: &[bool],
+) -> Evaluation {
+    let result = if !d.succeeded() {
+        ExplainStatus::Fail
+    } else {
+        match d.result {
+            Some(EventResult::Pass) => ExplainStatus::Pass,
+            Some(EventResult::Warning) => ExplainStatus::Warning,
+            _ => ExplainStatus::Fail,
+        }
+    };
+    let objectives = d
+        .evaluation
+        .indicator_results
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, r)| ObjectiveStatus {
+            sli: names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| r.metric().to_owned()),
+            status: objective_status(r.status.as_ref()),
+            counts_findings: counts_findings.get(i).copied().unwrap_or(false),
+        })
+        .collect();
+    Evaluation {
+        score: d.evaluation.score,
+        result,
+        objectives,
+    }
 }
 
 /// The gate on any provider: asks `provider` for every objective's SLI over `window` through

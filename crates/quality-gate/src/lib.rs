@@ -17,12 +17,14 @@ mod feed_args;
 pub use cli_support::Format;
 pub use error::GateError;
 pub use evaluate::{
-    GateOptions, GateOutcome, context_with_filters, evaluate_and_render, finished_from_indicators,
-    gate_on_loaded, gate_on_provider, gate_on_summary, indicator_names, load_history, load_sli,
-    load_slo,
+    DEFAULT_EXPLAIN, GateOptions, GateOutcome, context_with_filters, evaluate_and_render,
+    finished_from_indicators, gate_on_loaded, gate_on_provider, gate_on_summary, indicator_names,
+    load_history, load_sli, load_slo,
 };
+/// The explanation a gate outcome carries.
+pub use explain::Explanation;
 pub use files::{GateFiles, gate_report_files, read_history, read_optional, record, record_to};
-pub use render::render;
+pub use render::{json_value, render, render_explained};
 /// How a source reports partial failure; declared by each provider ([`sli_provider::Reading`]).
 pub use sli_provider::ResultConvention;
 pub use verdict::{Decision, Verdict};

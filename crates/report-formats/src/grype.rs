@@ -77,6 +77,7 @@ fn one_match<R: Read>(r: &mut Reader<R>, tally: &mut Tally<'_>, stats: &mut Stat
     r.expect_object("a match to be an object")?;
     let strings = tally.needs_strings();
     let details = tally.needs_details();
+    let fix_needed = tally.needs_fix();
     let f = &mut stats.cur;
     *f = Finding::default();
     let mut fix = Fix::default();
@@ -103,11 +104,11 @@ fn one_match<R: Read>(r: &mut Reader<R>, tally: &mut Tally<'_>, stats: &mut Stat
                             r.string_into(&mut f.id, "`id` to be a string")?;
                         }
                         b"id" => check_string(r, "`id` to be a string")?,
-                        b"fix" => fix_object(r, f, &mut fix, details)?,
+                        b"fix" => fix_object(r, f, &mut fix, fix_needed)?,
                         b"fixedInVersion" => {
                             let v = r.opt_string("`fixedInVersion` to be a string")?;
                             fix.fixed_in_version = v.is_some();
-                            if details && !fix.object {
+                            if fix_needed && !fix.object {
                                 f.fixed_version = v;
                             }
                         }

@@ -141,6 +141,7 @@ impl Operator {
         let artifact = record.as_ref().and_then(|i| i.artifact.as_deref());
         let strings = tally.needs_strings();
         let details = tally.needs_details();
+        let fix_needed = tally.needs_fix();
         let f = &mut self.finding;
         for (j, v) in vulns.iter().enumerate() {
             let at = || format!("{}.vulnerabilities[{j}]", at_report());
@@ -164,9 +165,11 @@ impl Operator {
                 set(&mut f.package, resource);
                 set(&mut f.installed, installed);
             }
+            if fix_needed {
+                f.fixed_version = Some(fixed).filter(|s| !s.is_empty()).map(str::to_owned);
+            }
             if details {
                 set(&mut f.severity_word, word);
-                f.fixed_version = Some(fixed).filter(|s| !s.is_empty()).map(str::to_owned);
                 let opt = |key: &str| {
                     v.get(key)
                         .and_then(Value::as_str)

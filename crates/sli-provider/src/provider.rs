@@ -177,7 +177,7 @@ pub(crate) fn fetch_in_memory<P: SliProvider + ?Sized>(
 #[derive(Debug, Clone)]
 pub enum AnyProvider {
     /// The counts of a scanner report.
-    Report(crate::report::ReportSli),
+    Report(Box<crate::report::ReportSli>),
     /// The Prometheus HTTP API.
     #[cfg(feature = "prometheus")]
     Prometheus(crate::prometheus::PrometheusProvider),
@@ -189,7 +189,7 @@ pub enum AnyProvider {
 impl SliProvider for AnyProvider {
     fn reading(&self) -> Reading {
         match self {
-            Self::Report(p) => SliProvider::reading(p),
+            Self::Report(p) => SliProvider::reading(&**p),
             #[cfg(feature = "prometheus")]
             Self::Prometheus(p) => SliProvider::reading(p),
             #[cfg(feature = "dynatrace")]
@@ -199,7 +199,7 @@ impl SliProvider for AnyProvider {
 
     async fn query(&self, sli: &SliQuery<'_>) -> Result<Outcome, ProviderError> {
         match self {
-            Self::Report(p) => SliProvider::query(p, sli).await,
+            Self::Report(p) => SliProvider::query(&**p, sli).await,
             #[cfg(feature = "prometheus")]
             Self::Prometheus(p) => SliProvider::query(p, sli).await,
             #[cfg(feature = "dynatrace")]
@@ -209,7 +209,7 @@ impl SliProvider for AnyProvider {
 
     fn answer_name(&self, name: &str) -> Outcome {
         match self {
-            Self::Report(p) => SliProvider::answer_name(p, name),
+            Self::Report(p) => SliProvider::answer_name(&**p, name),
             #[cfg(feature = "prometheus")]
             Self::Prometheus(p) => SliProvider::answer_name(p, name),
             #[cfg(feature = "dynatrace")]
@@ -219,7 +219,7 @@ impl SliProvider for AnyProvider {
 
     fn redact(&self, message: String) -> String {
         match self {
-            Self::Report(p) => SliProvider::redact(p, message),
+            Self::Report(p) => SliProvider::redact(&**p, message),
             #[cfg(feature = "prometheus")]
             Self::Prometheus(p) => SliProvider::redact(p, message),
             #[cfg(feature = "dynatrace")]
@@ -229,7 +229,7 @@ impl SliProvider for AnyProvider {
 
     fn check_window(&self, window: &Window) {
         match self {
-            Self::Report(p) => SliProvider::check_window(p, window),
+            Self::Report(p) => SliProvider::check_window(&**p, window),
             #[cfg(feature = "prometheus")]
             Self::Prometheus(p) => SliProvider::check_window(p, window),
             #[cfg(feature = "dynatrace")]

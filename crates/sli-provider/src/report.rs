@@ -24,7 +24,7 @@
 
 use std::collections::BTreeMap;
 
-use findings::{FindingKeys, Severity, SeverityCounts, Summary};
+use findings::{Finding, FindingKeys, Severity, SeverityCounts, Summary};
 
 use std::future::Future;
 
@@ -65,13 +65,45 @@ pub struct ReportSli {
     pub baseline: Option<BaselineDiff>,
     /// Exploitability and hygiene SLIs, when computed.
     pub hygiene: Option<feeds::Hygiene>,
+    /// The counted findings themselves (and the baseline's keys), when kept for explanations
+    /// ([`ReportSli::with_findings`]).
+    pub evidence: Option<Evidence>,
 }
 
-#[derive(Clone, Copy)]
-enum Family {
+/// The counted findings behind a report's counts, kept so that an objective can name the
+/// findings behind its value and a fix plan can be re-counted ([`ReportSli::recount`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    /// Every counted finding (after the counting options), in report order.
+    pub findings: Vec<Finding>,
+    /// The `(id, package)` keys of the current findings ([`FindingKeys`]'s rule), when a
+    /// baseline was given (empty otherwise).
+    pub keys: FindingKeys,
+    /// The baseline's keys, when a baseline was given.
+    pub baseline: Option<FindingKeys>,
+}
+
+/// Which findings an SLI counts. Grows with the SLI families (exploitability, hygiene), each
+/// answered from the same resolution by [`ReportSli::count`] and
+/// [`ReportSli::findings_behind`], so a value and its explanation never disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// The report's counted findings (`vulnerabilities_*`, `trivy.vulnerabilities.*`).
     Current,
+    /// `(id, package)` keys present now and absent in the baseline (`new_vulnerabilities_*`).
     New,
+    /// Keys in the baseline that are gone now (`fixed_vulnerabilities_*`): no current
+    /// finding lies behind them.
     Fixed,
+}
+
+/// An SLI resolved: the family of findings it counts and the severities it sums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    /// Which findings.
+    pub family: Family,
+    /// Which severities (one for `_<severity>`, the selected ones for `_total`).
+    pub severities: Vec<Severity>,
 }
 
 enum Which {
@@ -92,6 +124,7 @@ impl ReportSli {
             },
             baseline: None,
             hygiene: None,
+            evidence: None,
         }
     }
 
@@ -106,6 +139,28 @@ impl ReportSli {
     #[must_use]
     pub const fn with_baseline(mut self, diff: BaselineDiff) -> Self {
         self.baseline = Some(diff);
+        self
+    }
+
+    /// Keeps the counted findings (a summary read with `Want { findings: true, .. }`) and, with
+    /// a baseline, the baseline's keys: the report can then name the findings behind each SLI
+    /// and be re-counted without some of them. Sets the baseline diff from these keys.
+    #[must_use]
+    pub fn with_findings(mut self, findings: Vec<Finding>, baseline: Option<FindingKeys>) -> Self {
+        // The current keys are needed only to compare with a baseline.
+        let keys = match &baseline {
+            Some(b) => {
+                let keys = FindingKeys::from_findings(&findings);
+                self.baseline = Some(BaselineDiff::between(&keys, b));
+                keys
+            }
+            None => FindingKeys::default(),
+        };
+        self.evidence = Some(Evidence {
+            findings,
+            keys,
+            baseline,
+        });
         self
     }
 
@@ -136,6 +191,14 @@ impl ReportSli {
         if let Some(v) = self.hygiene.as_ref().and_then(|h| h.answer(name)) {
             return Some(v);
         }
+        Some(self.resolve_name(name)?.map(|s| self.value(&s)))
+    }
+
+    /// Resolves a built-in SLI name; `None` when `name` is not one, an error message when
+    /// this report cannot answer it (a severity outside `--severity`, new/fixed without a
+    /// baseline).
+    #[must_use]
+    pub fn resolve_name(&self, name: &str) -> Option<Result<Selector, String>> {
         let (family, rest) = if let Some(r) = name.strip_prefix("new_vulnerabilities_") {
             (Family::New, r)
         } else if let Some(r) = name.strip_prefix("fixed_vulnerabilities_") {
@@ -151,38 +214,120 @@ impl ReportSli {
             let sev = Severity::ALL.into_iter().find(|s| s.lower() == rest)?;
             Which::One(sev)
         };
-        Some(self.value(family, &which))
+        Some(self.selector(family, &which))
     }
 
-    fn value(&self, family: Family, which: &Which) -> Result<f64, String> {
-        let counts = match family {
-            Family::Current => self.counts,
-            Family::New | Family::Fixed => {
-                let Some(diff) = self.baseline else {
-                    return Err(
-                        "new/fixed vulnerability counts need a baseline report (--baseline)"
-                            .to_owned(),
-                    );
-                };
-                if matches!(family, Family::New) {
-                    diff.new
-                } else {
-                    diff.fixed
-                }
-            }
-        };
-        let n = match which {
-            Which::Total => counts.total_of(&self.selected),
+    /// Resolves an objective's SLI the way the fetch loop answers it: from its sli.yaml query
+    /// when `queries` has one, else as a built-in name. `None` when neither names findings.
+    #[must_use]
+    pub fn resolve(
+        &self,
+        name: &str,
+        queries: Option<&BTreeMap<String, String>>,
+    ) -> Option<Selector> {
+        match queries.and_then(|q| q.get(name)) {
+            Some(query) => self.resolve_query(query).ok(),
+            None => self.resolve_name(name)?.ok(),
+        }
+    }
+
+    fn selector(&self, family: Family, which: &Which) -> Result<Selector, String> {
+        if matches!(family, Family::New | Family::Fixed) && self.baseline.is_none() {
+            return Err(
+                "new/fixed vulnerability counts need a baseline report (--baseline)".to_owned(),
+            );
+        }
+        let severities = match which {
+            Which::Total => self.selected.clone(),
             Which::One(sev) => {
                 if !self.selected.contains(sev) {
                     return Err(findings::not_selected(*sev, &self.selected));
                 }
-                counts.get(*sev)
+                vec![*sev]
             }
         };
+        Ok(Selector { family, severities })
+    }
+
+    /// How many findings a resolved SLI counts.
+    #[must_use]
+    pub fn count(&self, sel: &Selector) -> u64 {
+        let counts = match (sel.family, self.baseline) {
+            (Family::Current, _) => self.counts,
+            (Family::New, Some(d)) => d.new,
+            (Family::Fixed, Some(d)) => d.fixed,
+            // `selector` refuses these without a baseline.
+            (Family::New | Family::Fixed, None) => SeverityCounts::new(),
+        };
+        counts.total_of(&sel.severities)
+    }
+
+    fn value(&self, sel: &Selector) -> f64 {
         // Counts of findings stay far below 2^53, so the conversion is exact.
         #[allow(clippy::cast_precision_loss)]
-        Ok(n as f64)
+        let v = self.count(sel) as f64;
+        v
+    }
+
+    /// The current findings a resolved SLI counts, in report order; `None` when the findings
+    /// were not kept ([`ReportSli::with_findings`]) or the family counts no current finding
+    /// (`fixed_vulnerabilities_*`). For `new_vulnerabilities_*` these are the findings whose
+    /// `(id, package)` key is new, by the key's severity (as counted).
+    #[must_use]
+    pub fn findings_behind(&self, sel: &Selector) -> Option<Vec<&Finding>> {
+        let ev = self.evidence.as_ref()?;
+        match sel.family {
+            Family::Current => Some(
+                ev.findings
+                    .iter()
+                    .filter(|f| sel.severities.contains(&f.severity))
+                    .collect(),
+            ),
+            Family::New => {
+                let base = ev.baseline.as_ref()?;
+                Some(
+                    ev.findings
+                        .iter()
+                        .filter(|f| {
+                            base.get(&f.id, &f.package).is_none()
+                                && ev
+                                    .keys
+                                    .get(&f.id, &f.package)
+                                    .is_some_and(|s| sel.severities.contains(&s))
+                        })
+                        .collect(),
+                )
+            }
+            Family::Fixed => None,
+        }
+    }
+
+    /// The same report with only `remaining` of its findings counted (a fix plan's "after"):
+    /// counts, and with a kept baseline the new/fixed diff, recomputed from them. The result
+    /// keeps no findings.
+    #[must_use]
+    pub fn recount(&self, remaining: &[&Finding]) -> Self {
+        let mut counts = SeverityCounts::new();
+        for f in remaining {
+            counts.add(f.severity);
+        }
+        let baseline = match self.evidence.as_ref().and_then(|e| e.baseline.as_ref()) {
+            Some(b) => {
+                let keys = FindingKeys::from_findings(remaining.iter().copied());
+                Some(BaselineDiff::between(&keys, b))
+            }
+            None => self.baseline,
+        };
+        Self {
+            counts,
+            selected: self.selected.clone(),
+            baseline,
+            // Exploitability and hygiene values are not re-derived from the remaining
+            // findings: a plan counts them as they are (it never claims an upgrade fixes
+            // them, so it errs toward "does not pass").
+            hygiene: self.hygiene.clone(),
+            evidence: None,
+        }
     }
 
     /// Answers an sli.yaml query in the seed's Dynatrace form from the report.
@@ -191,6 +336,14 @@ impl ReportSli {
     /// A message for the failed SLI when the query does not name a
     /// `trivy.vulnerabilities.<SEVERITY>` or `trivy.vulnerabilities.total` metric.
     pub fn answer_query(&self, query: &str) -> Result<f64, String> {
+        self.resolve_query(query).map(|s| self.value(&s))
+    }
+
+    /// Resolves an sli.yaml query in the seed's Dynatrace form.
+    ///
+    /// # Errors
+    /// As [`ReportSli::answer_query`].
+    pub fn resolve_query(&self, query: &str) -> Result<Selector, String> {
         let q = parse_dynatrace_query(query).map_err(|e| {
             format!("cannot be answered from a Trivy report: `{query}` is not a `metricSelector=trivy.vulnerabilities.<SEVERITY>` query ({e})")
         })?;
@@ -213,7 +366,7 @@ impl ReportSli {
         } else {
             Which::One(tail.parse::<Severity>().map_err(|_| not_ours())?)
         };
-        self.value(Family::Current, &which)
+        self.selector(Family::Current, &which)
     }
 
     /// Answers every requested SLI in order (duplicates kept, as Keptn's providers do),
@@ -380,5 +533,108 @@ mod tests {
                 .unwrap_err()
                 .contains("neither a built-in")
         );
+    }
+
+    fn finding(id: &str, sev: Severity, package: &str) -> Finding {
+        Finding {
+            id: id.into(),
+            severity: sev,
+            package: package.into(),
+            installed: "1".into(),
+            ..Finding::default()
+        }
+    }
+
+    fn kept() -> (Summary, Vec<Finding>) {
+        let fs = vec![
+            finding("CVE-1", Severity::Critical, "a"),
+            finding("CVE-2", Severity::High, "a"),
+            finding("CVE-3", Severity::High, "b"),
+            // The same key as CVE-2/a in another target, rated lower: the key stays HIGH.
+            finding("CVE-2", Severity::Low, "a"),
+        ];
+        let mut counts = SeverityCounts::new();
+        for f in &fs {
+            counts.add(f.severity);
+        }
+        let s = Summary {
+            counts,
+            findings: 4,
+            ..Summary::default()
+        };
+        (s, fs)
+    }
+
+    #[test]
+    fn the_findings_behind_a_value_are_the_ones_it_counts() {
+        let (s, fs) = kept();
+        let r = ReportSli::from_summary(&s, &[Severity::Critical, Severity::High])
+            .with_findings(fs, None);
+        for name in [
+            "vulnerabilities_critical",
+            "vulnerabilities_high",
+            "vulnerabilities_total",
+        ] {
+            let sel = r.resolve(name, None).unwrap();
+            let behind = r.findings_behind(&sel).unwrap();
+            assert_eq!(behind.len() as u64, r.count(&sel), "{name}");
+            assert_eq!(r.answer_name(name), Some(Ok(r.count(&sel) as f64)));
+        }
+        // A query resolves like its built-in name; an unselected severity resolves to nothing.
+        let q: BTreeMap<String, String> = [(
+            "crit".to_owned(),
+            "metricSelector=trivy.vulnerabilities.CRITICAL".to_owned(),
+        )]
+        .into();
+        assert_eq!(
+            r.resolve("crit", Some(&q)),
+            r.resolve("vulnerabilities_critical", None)
+        );
+        assert_eq!(r.resolve("vulnerabilities_low", None), None);
+        assert_eq!(r.resolve("latency", None), None);
+        // Recounting without findings changes the counts and keeps the selection.
+        let sel = r.resolve("vulnerabilities_total", None).unwrap();
+        let all = r.findings_behind(&sel).unwrap();
+        let after = r.recount(&all[1..]);
+        assert_eq!(
+            after.count(&sel),
+            2,
+            "CVE-3 HIGH and CVE-2 HIGH; LOW is not selected"
+        );
+        assert_eq!(after.selected, r.selected);
+    }
+
+    #[test]
+    fn new_findings_follow_the_baseline_keys() {
+        let (s, fs) = kept();
+        let baseline = FindingKeys::from_findings(&[finding("CVE-3", Severity::High, "b")]);
+        let r = ReportSli::from_summary(&s, &[]).with_findings(fs, Some(baseline));
+        let sel = r.resolve("new_vulnerabilities_high", None).unwrap();
+        // CVE-2/a is new and HIGH by its key: both of its findings lie behind the count of
+        // one key.
+        let behind: Vec<(&str, Severity)> = r
+            .findings_behind(&sel)
+            .unwrap()
+            .iter()
+            .map(|f| (f.id.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            behind,
+            [("CVE-2", Severity::High), ("CVE-2", Severity::Low)]
+        );
+        assert_eq!(r.count(&sel), 1);
+        let fixed = r.resolve("fixed_vulnerabilities_total", None).unwrap();
+        assert_eq!(r.count(&fixed), 0);
+        assert_eq!(
+            r.findings_behind(&fixed),
+            None,
+            "no current finding is fixed"
+        );
+        // Removing CVE-3/b makes it fixed; removing both CVE-2 findings leaves no new high.
+        let ev = r.evidence.as_ref().unwrap();
+        let rest: Vec<&Finding> = vec![&ev.findings[0]];
+        let after = r.recount(&rest);
+        assert_eq!(after.count(&sel), 0);
+        assert_eq!(after.count(&fixed), 1);
     }
 }

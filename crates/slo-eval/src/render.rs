@@ -396,6 +396,19 @@ fn xml(s: &str) -> String {
 /// suite's `<system-out>`, the only place the schema allows free text besides a failure.
 #[must_use]
 pub fn render_junit(d: &EvaluationFinishedData) -> String {
+    render_junit_annotated(d, &|_| None)
+}
+
+/// [`render_junit`] with extra text for some objectives: `note(i)` for
+/// `indicatorResults[i]` is appended to its failure's text (or, for an objective that did not
+/// fail, to its block in the suite's `<system-out>`), and `note(n)`, `n` the number of
+/// objectives, to the total score's. The gate names the findings behind an objective, and its
+/// fix plan, this way.
+#[must_use]
+pub fn render_junit_annotated(
+    d: &EvaluationFinishedData,
+    note: &dyn Fn(usize) -> Option<String>,
+) -> String {
     let results: Vec<&IndicatorResult> = d.evaluation.indicator_results.iter().flatten().collect();
     let mut cases = String::new();
     // Text for the suite's <system-out>, one block per test case that has no <failure>.
@@ -404,10 +417,10 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
     let mut errors = 0;
     let mut tests = 0;
     if d.succeeded() && d.evaluation.indicator_results.is_some() {
-        for r in &results {
+        for (i, r) in results.iter().enumerate() {
             tests += 1;
             let name = r.name();
-            let detail = format!(
+            let mut detail = format!(
                 "sli: {}\nvalue: {}\npass targets: {}\nwarning targets: {}\nstatus: {}\nscore: {}\nkey sli: {}",
                 r.metric(),
                 value_text(r),
@@ -417,6 +430,10 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
                 go_float_v(r.score),
                 r.key_sli
             );
+            if let Some(n) = note(i) {
+                detail.push('\n');
+                detail.push_str(&n);
+            }
             let _ = write!(
                 cases,
                 "    <testcase classname=\"slo.objectives\" name=\"{}\" time=\"0\">",
@@ -454,12 +471,16 @@ pub fn render_junit(d: &EvaluationFinishedData) -> String {
             cases.push_str("</testcase>\n");
         }
         tests += 1;
-        let summary = format!(
+        let mut summary = format!(
             "result: {}\nscore: {}\nmessage: {}",
             d.result.wire_str(),
             go_float_v(d.evaluation.score),
             d.message
         );
+        if let Some(n) = note(results.len()) {
+            summary.push('\n');
+            summary.push_str(&n);
+        }
         let _ = write!(
             cases,
             "    <testcase classname=\"slo\" name=\"total score\" time=\"0\">"

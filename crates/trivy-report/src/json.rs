@@ -105,6 +105,7 @@ impl ResultWalker {
         }
         let strings = tally.needs_strings();
         let details = tally.needs_details();
+        let fix = tally.needs_fix();
         let fixable_only = tally.options().fixable_only;
         let f = &mut self.cur;
         f.severity = Severity::Unknown;
@@ -114,8 +115,10 @@ impl ResultWalker {
             f.package.clear();
             f.installed.clear();
         }
-        if details {
+        if fix {
             f.fixed_version = None;
+        }
+        if details {
             f.pkg_path = None;
             f.purl = None;
             f.published = None;
@@ -132,7 +135,7 @@ impl ResultWalker {
                         f.severity_word.clone_from(&self.word);
                     }
                 }
-                b"FixedVersion" if details => {
+                b"FixedVersion" if fix => {
                     f.fixed_version = r.opt_string("`FixedVersion` to be a string")?;
                     f.fixable = f.fixed_version.is_some();
                 }

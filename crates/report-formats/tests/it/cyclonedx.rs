@@ -157,6 +157,7 @@ fn corpus_files_give_the_expected_results() {
     let all = Want {
         keys: true,
         findings: true,
+        fixes: false,
     };
     for (file, expect) in CORPUS {
         let bytes = corpus(file);
@@ -247,6 +248,7 @@ fn corpus_details_resolve_components_and_bom_links() {
     let want = Want {
         keys: true,
         findings: true,
+        fixes: false,
     };
     let r = read_with(
         &corpus("trivy/trivy-head__pom-cyclonedx.json.golden"),
@@ -372,6 +374,7 @@ fn bom_refs_are_found_depth_first_metadata_component_first() {
     let want = Want {
         keys: false,
         findings: true,
+        fixes: false,
     };
     let d = read_with(&b, false, false, want, &ReadOptions::default()).unwrap();
     let names: Vec<&str> = d.summary.kept.iter().map(|f| f.package.as_str()).collect();
@@ -405,6 +408,7 @@ fn severity_is_the_highest_rating() {
     let want = Want {
         keys: false,
         findings: true,
+        fixes: false,
     };
     let d = read_with(&b, false, false, want, &ReadOptions::default()).unwrap();
     assert_eq!(d.summary.kept[0].severity_word, "HIGH");

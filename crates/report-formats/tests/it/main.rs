@@ -1,5 +1,6 @@
 //! Integration tests for report-formats (one test binary, one module per area).
 
+mod compact;
 mod compat;
 mod corpus;
 mod cross_format;

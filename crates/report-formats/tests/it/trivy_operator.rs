@@ -101,6 +101,7 @@ fn check(bytes: &[u8], what: &str, plain: [u64; 5], unique: [u64; 5], fixable: [
     let want = Want {
         keys: true,
         findings: true,
+        fixes: false,
     };
     let d = read_with(bytes, false, false, want, &ReadOptions::default())
         .unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -270,6 +271,7 @@ fn which_kinds_count_and_the_unique_key() {
     let want = Want {
         keys: false,
         findings: true,
+        fixes: false,
     };
     let one = report(
         "VulnerabilityReport",
