@@ -247,8 +247,8 @@ pub(crate) struct Plan {
     pub(crate) severities: Vec<Severity>,
     pub(crate) count: CountOptions,
     /// What the walk keeps besides the counts: the findings, when a gate on the scan's own
-    /// counts will be rendered (its explanation names them) or a feed is given (the hygiene
-    /// SLIs read them).
+    /// counts will be rendered (its explanation names them), a feed is given (the hygiene
+    /// SLIs read them) or SARIF is written.
     pub(crate) want: Want,
     /// The feeds, loaded and checked before the scan.
     pub(crate) feeds: LoadedFeeds,
@@ -454,9 +454,12 @@ impl Cli {
             self.window.window()?;
         }
         let want = Want {
-            // The gate's explanation and hygiene SLIs (KEV, EPSS, ages) read the counted
-            // findings.
-            findings: gate_on_scan || self.feeds.any(),
+            // The gate's explanation, the hygiene SLIs (KEV, EPSS, ages) and SARIF read the
+            // counted findings.
+            findings: gate_on_scan
+                || self.feeds.any()
+                || self.format == Format::Sarif
+                || self.sarif.is_some(),
             ..Want::default()
         };
         Ok(Plan {

@@ -70,7 +70,7 @@ pub(crate) async fn scan_source(
                 format: InputFormat::Trivy,
                 ..plan.read.clone()
             };
-            let summary = read_report(BufReader::new(file), &plan.count, want(plan), &read)
+            let summary = read_report(BufReader::new(file), &plan.count, plan.want, &read)
                 .map_err(|e| {
                     Failure::external(format!("trivy wrote a report that cannot be read: {e}"))
                 })?
@@ -86,7 +86,9 @@ pub(crate) async fn scan_source(
         .map(str::to_owned)
         .or_else(|| summary.artifact_name().map(str::to_owned))
         .unwrap_or_default();
-    let hygiene = plan.want.findings.then(|| {
+    // The hygiene SLIs serve the gate on this scan and the feeds' metrics (not SARIF).
+    let gate_on_scan = plan.gate.is_some() && plan.provider.is_none();
+    let hygiene = (gate_on_scan || plan.feed_args.any()).then(|| {
         plan.feed_args.hygiene(
             &plan.feeds,
             &summary,
@@ -103,17 +105,9 @@ pub(crate) async fn scan_source(
     })
 }
 
-/// The findings themselves are kept for SARIF and for the hygiene SLIs (`plan.want`).
-fn want(plan: &Plan) -> findings::Want {
-    findings::Want {
-        findings: plan.wants_sarif() || plan.want.findings,
-        ..plan.want
-    }
-}
-
 fn report_file(path: Option<&Path>, plan: &Plan) -> Result<Summary, Failure> {
     let name = path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string());
-    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, want(plan), &plan.read);
+    let read = |r: &mut dyn std::io::Read| read_report(r, &plan.count, plan.want, &plan.read);
     let result = match path {
         Some(p) => {
             let meta = std::fs::metadata(p)
