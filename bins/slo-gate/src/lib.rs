@@ -20,9 +20,7 @@ use keptn_events::get_sli::GetSliFinishedData;
 use quality_gate::cli::{
     Backend, ExplainArgs, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs,
 };
-use quality_gate::{
-    Format, GateError, GateFiles, GateOptions, evaluate_and_render, load_sli, load_slo,
-};
+use quality_gate::{Format, GateError, GateFiles, GateOptions, LoadedGate, evaluate_and_render};
 use report_formats::{InputFormat, ReadOptions, read_report};
 use secrecy::SecretString;
 use sli_provider::report::ReportSli;
@@ -314,7 +312,9 @@ struct ReportRead {
     extra: serde_json::Map<String, serde_json::Value>,
 }
 
-fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
+/// Reads `--report`, keeping what `want` asks for (the gate's [`LoadedGate::want`]) and every
+/// detail when SARIF is asked for.
+fn report_sli(cli: &Cli, report: &Path, want: Want) -> Result<ReportRead, Failure> {
     // Like trivy-scan: the flag, else the seed's TRIVY_SECURITY, else TRIVY_SEVERITY. Read
     // here rather than through clap so that a scanner environment does not trip `requires`.
     let from_env = || {
@@ -343,14 +343,10 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
         allow_incomplete: cli.allow_incomplete,
         capture_limit: None,
     };
-    // A gate is always rendered here: keep the counted findings (compact records) for its
-    // explanation; the current report's keys are made from them.
     let want = Want {
-        keys: false,
-        // The explanation, the hygiene SLIs (KEV, EPSS, ages) and SARIF read the counted
-        // findings.
-        findings: true,
-        ..Want::default()
+        // SARIF lists every detail of every finding.
+        findings: want.findings || wants_sarif(cli),
+        ..want
     };
     let mut current = read_one(report, &opts, want, &read)?;
     let hygiene = cli
@@ -358,7 +354,7 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
         .hygiene(&feeds, &current, &selected, opts.ignore.as_ref());
     let extra = quality_gate::cli::feed_record(&hygiene, &current);
     let sli = ReportSli::from_summary(&current, &selected).with_hygiene(hygiene);
-    let kept = std::mem::take(&mut current.kept);
+    let kept = std::mem::take(&mut current.records);
     let baseline = match &cli.baseline {
         None => None,
         Some(base) => {
@@ -380,7 +376,8 @@ fn report_sli(cli: &Cli, report: &Path) -> Result<ReportRead, Failure> {
         }
     };
     // With a baseline this also sets the new/fixed diff (`BaselineDiff`) from the keys. The
-    // findings move into the SLIs' evidence; SARIF reads them there.
+    // compact records move into the SLIs' evidence; SARIF reads the full findings in
+    // `summary.kept`.
     Ok(ReportRead {
         sli: sli.with_findings(kept, baseline),
         summary: current,
@@ -508,75 +505,62 @@ async fn run_with(
         history: cli.history.clone(),
         record: cli.record.clone(),
     };
-    let slo_path = cli.slo.display().to_string();
+    if cli.report.is_none()
+        && (cli.feeds.kev.is_some() || cli.feeds.epss.is_some() || !cli.feeds.vex.is_empty())
+    {
+        return Err(Failure::usage(
+            "--kev, --epss and --vex apply to a report's findings: use them with --report",
+        ));
+    }
+    // The files first: a typo in slo.yaml fails before a long read, and the report walk
+    // keeps only what this gate's objectives read.
+    let gate = LoadedGate::load(&files, &opts).map_err(|e| gate_failure(&e))?;
     let mut read = None;
-
     let outcome = if let Some(report) = &cli.report {
         if cli.window.given() {
             opts.window = Some(cli.window.window()?);
         }
-        let mut r = report_sli(cli, report)?;
+        let mut r = report_sli(cli, report, gate.want())?;
         opts.extra = std::mem::take(&mut r.extra);
-        // Same function as `trivy-scan --slo`: reads the files, evaluates, records.
-        let outcome =
-            quality_gate::gate_report_files(&files, &r.sli, &opts).map_err(|e| gate_failure(&e))?;
+        // The same gate as `trivy-scan --slo`.
+        let outcome = gate.gate(&r.sli, &opts);
         read = Some(r);
         outcome
+    } else if let Some(values) = &cli.sli_values {
+        let text = read_required(values, "SLI values file", limits::VALUES)?;
+        let finished = sli_provider::values::parse_sli_values(&text).map_err(|e| {
+            Failure::usage(format!("invalid SLI values file {}: {e}", values.display()))
+        })?;
+        evaluate_and_render(gate.slo.as_ref(), &finished, &gate.history, &opts)
     } else {
-        if cli.feeds.kev.is_some() || cli.feeds.epss.is_some() || !cli.feeds.vex.is_empty() {
-            return Err(Failure::usage(
-                "--kev, --epss and --vex apply to a report's findings: use them with --report",
-            ));
-        }
-        let slo_text = quality_gate::read_optional(&cli.slo, "read the SLO file", limits::SLO)
-            .map_err(|e| gate_failure(&e))?;
-        let history = quality_gate::read_history(&files).map_err(|e| gate_failure(&e))?;
-        let outcome = if let Some(values) = &cli.sli_values {
-            let slo =
-                load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
-            let text = read_required(values, "SLI values file", limits::VALUES)?;
-            let finished = sli_provider::values::parse_sli_values(&text).map_err(|e| {
-                Failure::usage(format!("invalid SLI values file {}: {e}", values.display()))
-            })?;
-            evaluate_and_render(slo.as_ref(), &finished, &history, &opts)
-        } else {
-            let kind = cli
-                .choice
-                .provider
-                .ok_or_else(|| Failure::usage("no SLI source given"))?;
-            let win = cli.window.window()?;
-            opts.window = Some(win);
-            let slo =
-                load_slo(slo_text.as_deref(), &slo_path, &opts).map_err(|e| gate_failure(&e))?;
-            match slo {
-                None => evaluate_and_render(None, &GetSliFinishedData::default(), &history, &opts),
-                Some(slo) => {
-                    let sli_path = cli
-                        .sli
-                        .as_ref()
-                        .ok_or_else(|| Failure::usage("--provider needs --sli FILE"))?;
-                    let queries = load_sli(
-                        &read_required(sli_path, "SLI file", limits::SLO)?,
-                        &sli_path.display().to_string(),
-                    )
-                    .map_err(|e| gate_failure(&e))?;
-                    let provider = provider(cli, kind, token, redactor)?;
-                    quality_gate::gate_on_provider(
-                        Some(&slo),
-                        Some(&queries),
-                        &provider,
-                        &win,
-                        &history,
-                        &opts,
-                    )
-                    .await
-                    .map_err(|e| quality_gate::cli::backend_failure(&e))?
-                }
+        let kind = cli
+            .choice
+            .provider
+            .ok_or_else(|| Failure::usage("no SLI source given"))?;
+        let win = cli.window.window()?;
+        opts.window = Some(win);
+        match &gate.slo {
+            None => evaluate_and_render(None, &GetSliFinishedData::default(), &gate.history, &opts),
+            Some(slo) => {
+                let queries = gate
+                    .queries
+                    .as_ref()
+                    .ok_or_else(|| Failure::usage("--provider needs --sli FILE"))?;
+                let provider = provider(cli, kind, token, redactor)?;
+                quality_gate::gate_on_provider(
+                    Some(slo),
+                    Some(queries),
+                    &provider,
+                    &win,
+                    &gate.history,
+                    &opts,
+                )
+                .await
+                .map_err(|e| quality_gate::cli::backend_failure(&e))?
             }
-        };
-        quality_gate::record_to(&files, &outcome.data).map_err(|e| gate_failure(&e))?;
-        outcome
+        }
     };
+    quality_gate::record_to(&files, &outcome.data).map_err(|e| gate_failure(&e))?;
 
     let sarif = read.filter(|_| wants_sarif(cli)).map(|r| {
         let gate = sarif_out::Gate::from_evaluation(&outcome.data);
@@ -584,8 +568,7 @@ async fn run_with(
             severities: &r.severities,
             gate: Some(&gate),
         };
-        let kept = r.sli.evidence.as_ref().map_or(&[][..], |e| &e.findings[..]);
-        sarif_out::sarif(kept, &r.summary.input, &opts)
+        sarif_out::sarif(&r.summary.kept, &r.summary.input, &opts)
     });
     if let Some(doc) = &sarif {
         if let Some(w) = doc.omitted_warning() {

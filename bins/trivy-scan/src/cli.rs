@@ -10,6 +10,7 @@ use cli_support::{Failure, Format, LogArgs, Redactor, env, parse_duration, valid
 use findings::{CountOptions, IgnoreRules, Severity, Want, parse_severity_list};
 use http_policy::{EndpointRules, Redaction, RetryPolicy};
 use metrics_sink::{FanOut, SharedBuffer};
+use quality_gate::LoadedGate;
 use quality_gate::cli::{
     Backend, ExplainArgs, FeedArgs, LoadedFeeds, PrometheusArgs, ProviderArg, WindowArgs,
 };
@@ -262,7 +263,7 @@ pub(crate) struct Plan {
     pub(crate) max_db_age: Option<Duration>,
     pub(crate) save_report: Option<PathBuf>,
     /// The gate's files, read and parsed up front (`None` without `--slo`).
-    pub(crate) gate: Option<GateFiles>,
+    pub(crate) gate: Option<LoadedGate>,
     pub(crate) fail_on_warning: bool,
     pub(crate) allow_missing_slo: bool,
     pub(crate) allow_informational_only: bool,
@@ -317,15 +318,6 @@ struct ServerToken {
     value: Option<SecretString>,
     /// True also when only `TRIVY_TOKEN` is set (trivy reads it itself).
     set: bool,
-}
-
-/// The inline gate's files, parsed.
-#[derive(Debug)]
-pub(crate) struct GateFiles {
-    /// `None` when the SLO file is missing or empty and `--allow-missing-slo` accepts that.
-    pub(crate) slo: Option<slo_eval::Slo>,
-    /// sli.yaml's queries, with `--sli`.
-    pub(crate) queries: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// The metrics sinks to push to.
@@ -453,14 +445,20 @@ impl Cli {
         if self.window.given() {
             self.window.window()?;
         }
+        // The gate's explanation reads compact records (every detail when an objective
+        // reads one, `LoadedGate::want`). With a feed every hygiene SLI is published, the
+        // ages too, which read the published dates; SARIF lists every detail.
+        let gate_want = gate
+            .as_ref()
+            .filter(|_| gate_on_scan)
+            .map_or_else(Want::default, LoadedGate::want);
         let want = Want {
-            // The gate's explanation, the hygiene SLIs (KEV, EPSS, ages) and SARIF read the
-            // counted findings.
-            findings: gate_on_scan
+            fixes: gate_want.fixes,
+            findings: gate_want.findings
                 || self.feeds.any()
                 || self.format == Format::Sarif
                 || self.sarif.is_some(),
-            ..Want::default()
+            keys: false,
         };
         Ok(Plan {
             image,
@@ -641,31 +639,23 @@ impl Cli {
 
     /// Reads and checks the gate's files before anything runs, so a typo in slo.yaml fails in
     /// a second rather than after a ten-minute scan.
-    fn gate_files(&self) -> Result<Option<GateFiles>, Failure> {
-        use quality_gate::{GateOptions, load_sli, load_slo, read_optional};
-        let Some(slo_path) = &self.slo else {
+    fn gate_files(&self) -> Result<Option<LoadedGate>, Failure> {
+        let Some(slo) = &self.slo else {
             return Ok(None);
         };
-        let usage = |e: quality_gate::GateError| Failure::usage(e.to_string());
-        let name = slo_path.display().to_string();
-        let text = read_optional(slo_path, "read the SLO file", limits::SLO).map_err(usage)?;
-        let opts = GateOptions {
+        let files = quality_gate::GateFiles {
+            slo: slo.clone(),
+            sli: self.sli.clone(),
+            ..quality_gate::GateFiles::default()
+        };
+        let opts = quality_gate::GateOptions {
             allow_missing_slo: self.allow_missing_slo,
             allow_informational_only: self.allow_informational_only,
-            ..GateOptions::default()
+            ..quality_gate::GateOptions::default()
         };
-        let slo = load_slo(text.as_deref(), &name, &opts).map_err(usage)?;
-        let queries = match &self.sli {
-            Some(p) => {
-                let path = p.display().to_string();
-                let text = read_optional(p, "read the SLI file", limits::SLO)
-                    .map_err(usage)?
-                    .ok_or_else(|| Failure::usage(format!("the SLI file {path} does not exist")))?;
-                Some(load_sli(&text, &path).map_err(usage)?)
-            }
-            None => None,
-        };
-        Ok(Some(GateFiles { slo, queries }))
+        LoadedGate::load(&files, &opts)
+            .map(Some)
+            .map_err(|e| Failure::usage(e.to_string()))
     }
 
     /// The gate's backend from `--provider`, checked before anything runs (a missing URL or

@@ -290,13 +290,13 @@ fn outcome_json(o: &SinkOutcome, captured: &[Value]) -> Value {
 /// this scan's counts (the same `quality_gate` code runs behind `slo-gate --report`) or, with
 /// `--provider`, on the backend's answers (as `slo-gate --provider`).
 ///
-/// The scan's kept findings (`plan.want`) move into the gate's explanation (a copy when SARIF
-/// is written after it).
+/// The scan's compact records (`plan.want`) move into the gate's explanation; SARIF, written
+/// after it, reads the full findings.
 pub(crate) async fn gate(
     plan: &Plan,
     scanned: &mut Scanned,
 ) -> Result<Option<GateResult>, Failure> {
-    use quality_gate::{GateOptions, gate_on_loaded, gate_on_provider};
+    use quality_gate::{GateOptions, gate_on_provider};
     use sli_provider::report::ReportSli;
 
     let Some(files) = &plan.gate else {
@@ -320,22 +320,11 @@ pub(crate) async fn gate(
                 opts.extra = quality_gate::cli::feed_record(h, &scanned.summary);
                 report = report.with_hygiene(h.clone());
             }
-            if plan.want.findings {
-                // SARIF, written after the gate, still needs them.
-                let kept = if plan.wants_sarif() {
-                    scanned.summary.kept.clone()
-                } else {
-                    std::mem::take(&mut scanned.summary.kept)
-                };
+            if plan.want.fixes {
+                let kept = std::mem::take(&mut scanned.summary.records);
                 report = report.with_findings(kept, None);
             }
-            gate_on_loaded(
-                files.slo.as_ref(),
-                files.queries.as_ref(),
-                &report,
-                &[],
-                &opts,
-            )
+            files.gate(&report, &opts)
         }
         Some(provider) => {
             let window = plan.window.window()?;

@@ -5,9 +5,10 @@ mod plan;
 mod render;
 pub mod version;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use findings::{Finding, Severity};
+use findings::{Record, Records, Severity};
 use serde::Serialize;
 
 pub use plan::{Evaluation, ObjectiveStatus, Status};
@@ -15,15 +16,16 @@ pub use plan::{Evaluation, ObjectiveStatus, Status};
 /// One objective to explain: it is not `pass`, and its SLI counts findings. The caller
 /// resolves which findings lie behind it (the same resolution that counted its value).
 #[derive(Debug, Clone)]
-pub struct Objective<'a> {
+pub struct Objective {
     /// Position of the objective in the evaluation (`indicatorResults[index]`).
     pub index: usize,
     /// The objective's SLI name.
     pub sli: String,
     /// Its status before any upgrade.
     pub status: Status,
-    /// The counted findings behind its value.
-    pub findings: Vec<&'a Finding>,
+    /// The counted findings behind its value: indices into the records the explanation is
+    /// built from.
+    pub findings: Vec<usize>,
 }
 
 /// A finding as the explanation names it.
@@ -184,33 +186,51 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// Builds the explanation and the fix plans.
+    /// Builds the explanation and the fix plans, listing at most `listed` findings per
+    /// objective (`None`: all; the rest are counted in `omitted`, as [`Explanation::limited`]
+    /// counts them).
     ///
-    /// `all` holds every counted finding; each objective's findings point into it.
-    /// `before` is the evaluation as it stands, and `evaluate` re-evaluates the gate with the
-    /// same semantics (SLO, history, options) on the findings that remain after upgrades.
+    /// `all` holds every counted finding; each objective's findings are indices into it
+    /// (indices past its end are ignored). `before` is the evaluation as it stands, and
+    /// `evaluate` re-evaluates the gate with the same semantics (SLO, history, options) on
+    /// the findings that remain after upgrades (indices into `all`, in order).
     pub fn build<F>(
-        all: &[Finding],
-        objectives: &[Objective<'_>],
+        all: &Records,
+        objectives: &[Objective],
         before: &Evaluation,
+        listed: Option<usize>,
         evaluate: F,
     ) -> Self
     where
-        F: FnMut(&[&Finding]) -> Evaluation,
+        F: FnMut(&[usize]) -> Evaluation,
     {
-        let targets = upgrade_targets(all);
-        let mut planner = plan::Planner::new(all, &targets, objectives, before, evaluate);
+        let packages = Packages::new(all);
+        let behind: Vec<Vec<usize>> = objectives
+            .iter()
+            .map(|o| {
+                o.findings
+                    .iter()
+                    .copied()
+                    .filter(|&i| i < all.len())
+                    .collect()
+            })
+            .collect();
+        let mut planner = plan::Planner::new(&packages, objectives, &behind, before, evaluate);
         let fix_plan = planner.plan(None);
         let explained = objectives
             .iter()
+            .zip(&behind)
             .enumerate()
-            .map(|(k, o)| ObjectiveExplanation {
-                index: o.index,
-                sli: o.sli.clone(),
-                status: o.status,
-                packages: group(&o.findings, &targets),
-                omitted: 0,
-                fix_plan: planner.plan(Some(k)),
+            .map(|(k, (o, idx))| {
+                let (packages, omitted) = packages.group(all, idx, listed);
+                ObjectiveExplanation {
+                    index: o.index,
+                    sli: o.sli.clone(),
+                    status: o.status,
+                    packages,
+                    omitted,
+                    fix_plan: planner.plan(Some(k)),
+                }
             })
             .collect();
         Self {
@@ -220,11 +240,12 @@ impl Explanation {
     }
 
     /// At most `limit` findings per objective (`None`: all); the rest are counted in
-    /// `omitted`. Copies only what is listed.
+    /// `omitted`. Borrowed when nothing is cut (an explanation built with this limit);
+    /// otherwise copies only what is listed.
     #[must_use]
-    pub fn limited(&self, limit: Option<usize>) -> Self {
-        let Some(n) = limit else {
-            return self.clone();
+    pub fn limited(&self, limit: Option<usize>) -> Cow<'_, Self> {
+        let Some(n) = limit.filter(|&n| self.objectives.iter().any(|o| o.listed() > n)) else {
+            return Cow::Borrowed(self);
         };
         let objectives = self
             .objectives
@@ -257,10 +278,10 @@ impl Explanation {
                 }
             })
             .collect();
-        Self {
+        Cow::Owned(Self {
             objectives,
             fix_plan: self.fix_plan.clone(),
-        }
+        })
     }
 
     /// The explanation of the objective at `index` of the evaluation, if it is explained.
@@ -277,15 +298,14 @@ fn most_severe_first<S: serde::Serializer>(
     s.collect_map(m.iter().rev())
 }
 
-pub(crate) fn item(f: &Finding) -> Item {
+fn item(f: &Record<'_>) -> Item {
     Item {
-        id: f.id.clone(),
+        id: f.id.to_owned(),
         severity: f.severity,
-        package: f.package.clone(),
-        installed: f.installed.clone(),
+        package: f.package.to_owned(),
+        installed: f.installed.to_owned(),
         fixed: f
             .fixed_version
-            .as_deref()
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .map(str::to_owned),
@@ -293,63 +313,113 @@ pub(crate) fn item(f: &Finding) -> Item {
 }
 
 /// The version one finding needs (its lowest listed fix above the installed version).
-pub(crate) fn needed(f: &Finding) -> Option<&str> {
-    version::lowest_fix(&f.installed, f.fixed_version.as_deref()?)
+fn needed<'a>(f: &Record<'a>) -> Option<&'a str> {
+    version::lowest_fix(f.installed, f.fixed_version?)
 }
 
 /// A package: name and installed version.
 pub(crate) type PackageKey<'a> = (&'a str, &'a str);
 
-/// For each package, the lowest version that fixes all of its fixable counted findings: the
-/// highest of the versions its findings need.
-pub(crate) fn upgrade_targets(all: &[Finding]) -> HashMap<PackageKey<'_>, &str> {
-    let mut t: HashMap<PackageKey<'_>, &str> = HashMap::new();
-    for f in all {
-        if let Some(v) = needed(f) {
-            t.entry((f.package.as_str(), f.installed.as_str()))
-                .and_modify(|cur| {
-                    if version::compare(v, cur).is_gt() {
-                        *cur = v;
-                    }
-                })
-                .or_insert(v);
-        }
-    }
-    t
+/// Every counted finding's package and the version its fix needs, worked out once for the
+/// grouping and the planner (versions are compared once per finding, strings hashed once).
+pub(crate) struct Packages<'a> {
+    /// Per finding of `all`: its severity.
+    pub(crate) severity: Vec<Severity>,
+    /// Per finding: the number of its package.
+    pub(crate) of: Vec<usize>,
+    /// Per finding: the version its fix needs; `None`: no usable fix.
+    pub(crate) needs: Vec<Option<&'a str>>,
+    /// Per package: name and installed version.
+    pub(crate) keys: Vec<PackageKey<'a>>,
+    /// Per package: the lowest version that fixes all of its fixable findings (the highest
+    /// of the versions they need).
+    pub(crate) target: Vec<Option<&'a str>>,
 }
 
-/// Groups findings by (package, installed): most severe package first, then the one with
-/// more findings, then by name; inside a package, most severe first, then by id. `targets`
-/// gives each package's upgrade version ([`upgrade_targets`] over every counted finding).
-fn group(findings: &[&Finding], targets: &HashMap<PackageKey<'_>, &str>) -> Vec<Package> {
-    let mut by: HashMap<(&str, &str), Vec<&Finding>> = HashMap::new();
-    for f in findings {
-        by.entry((f.package.as_str(), f.installed.as_str()))
-            .or_default()
-            .push(f);
+impl<'a> Packages<'a> {
+    fn new(all: &'a Records) -> Self {
+        let mut ids: HashMap<PackageKey<'a>, usize> = HashMap::new();
+        let mut p = Self {
+            severity: Vec::with_capacity(all.len()),
+            of: Vec::with_capacity(all.len()),
+            needs: Vec::with_capacity(all.len()),
+            keys: Vec::new(),
+            target: Vec::new(),
+        };
+        for f in all.iter() {
+            let key = (f.package, f.installed);
+            // Scanners list a package's findings together: skip the hash then.
+            let id = match p.of.last() {
+                Some(&last) if p.keys[last] == key => last,
+                _ => *ids.entry(key).or_insert_with(|| {
+                    p.keys.push(key);
+                    p.target.push(None);
+                    p.keys.len() - 1
+                }),
+            };
+            let need = needed(&f);
+            if let Some(v) = need
+                && p.target[id].is_none_or(|cur| version::compare(v, cur).is_gt())
+            {
+                p.target[id] = Some(v);
+            }
+            p.severity.push(f.severity);
+            p.of.push(id);
+            p.needs.push(need);
+        }
+        p
     }
-    let mut out: Vec<Package> = by
-        .into_iter()
-        .map(|((name, installed), fs)| {
-            let fixed = targets.get(&(name, installed)).map(|v| (*v).to_owned());
-            let without_fix = fs.iter().filter(|f| needed(f).is_none()).count();
-            let mut items: Vec<Item> = fs.iter().map(|f| item(f)).collect();
-            items.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
-            Package {
+
+    /// Groups the findings `idx` (indices into `all`) by package: most severe package first,
+    /// then the one with more findings, then by name and version; inside a package, most
+    /// severe first, then by id. Lists at most `limit` findings; returns the packages and
+    /// how many findings were left out.
+    fn group(&self, all: &Records, idx: &[usize], limit: Option<usize>) -> (Vec<Package>, usize) {
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); self.keys.len()];
+        for &i in idx {
+            members[self.of[i]].push(i);
+        }
+        let mut groups: Vec<(usize, Vec<usize>, Severity)> = members
+            .into_iter()
+            .enumerate()
+            .filter_map(|(p, fs)| {
+                let worst = fs.iter().map(|&i| self.severity[i]).max()?;
+                Some((p, fs, worst))
+            })
+            .collect();
+        groups.sort_by(|(pa, a, wa), (pb, b, wb)| {
+            wb.cmp(wa)
+                .then_with(|| b.len().cmp(&a.len()))
+                .then_with(|| self.keys[*pa].cmp(&self.keys[*pb]))
+        });
+        let mut left = limit.unwrap_or(usize::MAX);
+        let mut omitted = 0;
+        let mut out = Vec::new();
+        for (p, mut fs, _) in groups {
+            let take = fs.len().min(left);
+            omitted += fs.len() - take;
+            if take == 0 {
+                continue;
+            }
+            left -= take;
+            let id = |i: usize| all.get(i).map_or("", |f| f.id);
+            fs.sort_by(|&a, &b| {
+                self.severity[b]
+                    .cmp(&self.severity[a])
+                    .then_with(|| id(a).cmp(id(b)))
+            });
+            let (name, installed) = self.keys[p];
+            out.push(Package {
                 name: name.to_owned(),
                 installed: installed.to_owned(),
-                fixed,
-                without_fix,
-                findings: items,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.worst()
-            .cmp(&a.worst())
-            .then_with(|| b.findings.len().cmp(&a.findings.len()))
-            .then_with(|| a.name.cmp(&b.name))
-            .then_with(|| a.installed.cmp(&b.installed))
-    });
-    out
+                fixed: self.target[p].map(str::to_owned),
+                without_fix: fs.iter().filter(|&&i| self.needs[i].is_none()).count(),
+                findings: fs[..take]
+                    .iter()
+                    .filter_map(|&i| all.get(i).map(|f| item(&f)))
+                    .collect(),
+            });
+        }
+        (out, omitted)
+    }
 }

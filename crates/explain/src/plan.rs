@@ -1,12 +1,12 @@
 //! The fix plan: package upgrades chosen greedily by effect, cut to the fewest that reach
 //! `pass`, and verified by re-evaluating the gate on the findings that remain.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use findings::{Finding, Severity};
+use findings::Severity;
 use serde::Serialize;
 
-use crate::{FixPlan, Objective, PackageKey, Remains, Upgrade, needed};
+use crate::{FixPlan, Objective, PackageKey, Packages, Remains, Upgrade};
 
 /// An objective's or the gate's status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -69,79 +69,76 @@ struct Candidate<'a> {
     worst: Vec<Option<Severity>>,
 }
 
-pub(crate) struct Planner<'a, 'e, F> {
-    all: &'a [Finding],
+pub(crate) struct Planner<'a, 'p, 'e, F> {
+    packages: &'p Packages<'a>,
     candidates: Vec<Candidate<'a>>,
     /// Per explained objective: its index in the evaluation and the indices into `all` of
     /// the findings behind it.
-    objectives: Vec<(usize, Vec<usize>)>,
+    objectives: Vec<(usize, &'p [usize])>,
+    /// Per finding, during a run: removed by the chosen upgrades.
+    removed: Vec<bool>,
+    /// The findings that remain after a run's upgrades.
+    remaining: Vec<usize>,
     before: &'e Evaluation,
     evaluate: F,
 }
 
-/// The index of `f` in `all`, which it points into.
-fn index_of(all: &[Finding], f: &Finding) -> Option<usize> {
-    let size = std::mem::size_of::<Finding>();
-    let offset = (std::ptr::from_ref(f) as usize).checked_sub(all.as_ptr() as usize)?;
-    let i = offset / size;
-    (offset % size == 0 && i < all.len()).then_some(i)
-}
-
-impl<'a, 'e, F> Planner<'a, 'e, F>
+impl<'a, 'p, 'e, F> Planner<'a, 'p, 'e, F>
 where
-    F: FnMut(&[&Finding]) -> Evaluation,
+    F: FnMut(&[usize]) -> Evaluation,
 {
+    /// `behind[k]`: the indices into `all` of the findings behind `objectives[k]`.
     pub(crate) fn new(
-        all: &'a [Finding],
-        targets: &HashMap<PackageKey<'a>, &'a str>,
-        objectives: &[Objective<'_>],
+        packages: &'p Packages<'a>,
+        objectives: &[Objective],
+        behind: &'p [Vec<usize>],
         before: &'e Evaluation,
         evaluate: F,
     ) -> Self {
-        let mut by_key: HashMap<PackageKey<'a>, usize> = HashMap::new();
+        // One candidate per package with a fix: the upgrade to its target version.
+        let mut candidate_of: Vec<Option<usize>> = vec![None; packages.keys.len()];
         let mut candidates: Vec<Candidate<'a>> = Vec::new();
-        for (i, f) in all.iter().enumerate() {
-            if needed(f).is_none() {
+        for (i, need) in packages.needs.iter().enumerate() {
+            if need.is_none() {
                 continue;
             }
-            let key = (f.package.as_str(), f.installed.as_str());
-            let Some(to) = targets.get(&key) else {
+            let p = packages.of[i];
+            let Some(to) = packages.target[p] else {
                 continue;
             };
-            let c = *by_key.entry(key).or_insert_with(|| {
+            let c = *candidate_of[p].get_or_insert_with(|| {
                 candidates.push(Candidate {
-                    key,
+                    key: packages.keys[p],
                     to,
                     removes: Vec::new(),
-                    hits: vec![0; objectives.len()],
-                    worst: vec![None; objectives.len()],
+                    hits: vec![0; behind.len()],
+                    worst: vec![None; behind.len()],
                 });
                 candidates.len() - 1
             });
             candidates[c].removes.push(i);
         }
-        let objectives: Vec<(usize, Vec<usize>)> = objectives
-            .iter()
-            .map(|o| {
-                let idx: Vec<usize> = o.findings.iter().filter_map(|f| index_of(all, f)).collect();
-                (o.index, idx)
-            })
-            .collect();
-        for (k, (_, idx)) in objectives.iter().enumerate() {
+        for (k, idx) in behind.iter().enumerate() {
             for &i in idx {
-                let f = &all[i];
-                if needed(f).is_none() {
+                if packages.needs[i].is_none() {
                     continue;
                 }
-                if let Some(&c) = by_key.get(&(f.package.as_str(), f.installed.as_str())) {
+                if let Some(c) = candidate_of[packages.of[i]] {
                     let cand = &mut candidates[c];
                     cand.hits[k] += 1;
-                    cand.worst[k] = cand.worst[k].max(Some(f.severity));
+                    cand.worst[k] = cand.worst[k].max(Some(packages.severity[i]));
                 }
             }
         }
+        let objectives = objectives
+            .iter()
+            .zip(behind)
+            .map(|(o, idx)| (o.index, idx.as_slice()))
+            .collect();
         Self {
-            all,
+            packages,
+            removed: Vec::new(),
+            remaining: Vec::new(),
             candidates,
             objectives,
             before,
@@ -160,19 +157,22 @@ where
     }
 
     fn run(&mut self, chosen: &[usize]) -> Evaluation {
-        let mut removed = vec![false; self.all.len()];
+        // The buffers are reused: a plan runs this a few dozen times over every finding.
+        self.removed.clear();
+        self.removed.resize(self.packages.severity.len(), false);
         for &c in chosen {
             for &i in &self.candidates[c].removes {
-                removed[i] = true;
+                self.removed[i] = true;
             }
         }
-        let remaining: Vec<&Finding> = self
-            .all
-            .iter()
-            .zip(&removed)
-            .filter_map(|(f, r)| (!r).then_some(f))
-            .collect();
-        (self.evaluate)(&remaining)
+        self.remaining.clear();
+        self.remaining.extend(
+            self.removed
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| (!r).then_some(i)),
+        );
+        (self.evaluate)(&self.remaining)
     }
 
     /// (findings behind the target objectives it removes, worst severity among them).
@@ -252,7 +252,7 @@ where
                 let cand = &self.candidates[c];
                 let mut removes: BTreeMap<Severity, usize> = BTreeMap::new();
                 for &i in &cand.removes {
-                    *removes.entry(self.all[i].severity).or_default() += 1;
+                    *removes.entry(self.packages.severity[i]).or_default() += 1;
                 }
                 Upgrade {
                     package: cand.key.0.to_owned(),
@@ -277,13 +277,13 @@ where
             Some(k) => vec![k],
             None => (0..self.objectives.len()).collect(),
         };
-        let mut seen = vec![false; self.all.len()];
+        let mut seen = vec![false; self.packages.severity.len()];
         let mut without_fix: BTreeMap<Severity, usize> = BTreeMap::new();
         for &k in &targets {
-            for &i in &self.objectives[k].1 {
-                if !seen[i] && needed(&self.all[i]).is_none() {
+            for &i in self.objectives[k].1 {
+                if !seen[i] && self.packages.needs[i].is_none() {
                     seen[i] = true;
-                    *without_fix.entry(self.all[i].severity).or_default() += 1;
+                    *without_fix.entry(self.packages.severity[i]).or_default() += 1;
                 }
             }
         }

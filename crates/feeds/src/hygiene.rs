@@ -104,24 +104,24 @@ fn published(f: &Finding) -> Option<Timestamp> {
 }
 
 impl Hygiene {
-    /// Computes every hygiene SLI of a report counted with [`findings::Want::findings`];
-    /// `selected` empty means all five severities.
+    /// Computes every hygiene SLI of a report counted with [`findings::Want::fixes`] (the
+    /// ages need [`findings::Want::findings`]); `selected` empty means all five severities.
     #[must_use]
     pub fn compute(summary: &Summary, selected: &[Severity], opts: &HygieneOptions<'_>) -> Self {
-        let kept = &summary.kept;
+        let records = &summary.records;
         let grype = is_grype(summary);
         let mut kev_findings = Vec::new();
         let kev = match (opts.kev, grype) {
             (Some(cat), _) => {
                 let mut counts = SeverityCounts::new();
-                for f in kept {
-                    if let Some(e) = cat.get(&f.id) {
+                for f in records.iter() {
+                    if let Some(e) = cat.get(f.id) {
                         counts.add(f.severity);
                         kev_findings.push(KevHit {
-                            id: f.id.clone(),
+                            id: f.id.to_owned(),
                             severity: f.severity,
-                            package: f.package.clone(),
-                            installed: f.installed.clone(),
+                            package: f.package.to_owned(),
+                            installed: f.installed.to_owned(),
                             date_added: Some(e.date_added),
                             due_date: Some(e.due_date),
                             ransomware: e.ransomware,
@@ -132,13 +132,13 @@ impl Hygiene {
             }
             (None, true) => {
                 let mut counts = SeverityCounts::new();
-                for f in kept.iter().filter(|f| f.known_exploited == Some(true)) {
+                for f in records.iter().filter(|f| f.known_exploited == Some(true)) {
                     counts.add(f.severity);
                     kev_findings.push(KevHit {
-                        id: f.id.clone(),
+                        id: f.id.to_owned(),
                         severity: f.severity,
-                        package: f.package.clone(),
-                        installed: f.installed.clone(),
+                        package: f.package.to_owned(),
+                        installed: f.installed.to_owned(),
                         date_added: None,
                         due_date: None,
                         ransomware: false,
@@ -159,11 +159,11 @@ impl Hygiene {
             ),
         };
         let scores: Value<Vec<f64>> = match (opts.epss, grype) {
-            (Some(e), _) => Ok(kept
+            (Some(e), _) => Ok(records
                 .iter()
-                .filter_map(|f| e.get(&f.id).map(|s| s.epss))
+                .filter_map(|f| e.get(f.id).map(|s| s.epss))
                 .collect()),
-            (None, true) => Ok(kept.iter().filter_map(|f| f.epss).collect()),
+            (None, true) => Ok(records.iter().filter_map(|f| f.epss).collect()),
             (None, false) => Err(format!(
                 "EPSS SLIs need FIRST's scores (--epss FILE): this {} report carries no EPSS data",
                 summary.input.format
@@ -183,10 +183,16 @@ impl Hygiene {
                 summary.input.format
             )
         });
+        // Ages read the published dates, kept with every detail only (`Want::findings`).
+        let dated = summary.kept.len() == records.len();
         let max_age_days = Severity::ALL
             .into_iter()
             .map(|sev| {
-                let of_sev: Vec<&Finding> = kept.iter().filter(|f| f.severity == sev).collect();
+                if !dated {
+                    return (sev, Err("the vulnerability ages were not read: the published dates are kept only when an objective asks for max_age_days_*".to_owned()));
+                }
+                let of_sev: Vec<&Finding> =
+                    summary.kept.iter().filter(|f| f.severity == sev).collect();
                 let oldest = of_sev.iter().filter_map(|f| published(f)).min();
                 let v = match (of_sev.len(), oldest) {
                     (0, _) => Ok(0),
@@ -242,6 +248,13 @@ impl Hygiene {
             kev_findings,
             feeds,
         }
+    }
+
+    /// Whether the SLI `name` reads the findings' published dates (`max_age_days_*`), which
+    /// only a walk that keeps every detail ([`findings::Want::findings`]) reads.
+    #[must_use]
+    pub fn reads_dates(name: &str) -> bool {
+        name.starts_with("max_age_days_")
     }
 
     /// The SLI names this report answers, in a stable order.
@@ -351,7 +364,7 @@ mod tests {
 
     #[test]
     fn without_feeds_a_trivy_report_refuses_kev_and_epss_but_answers_age() {
-        let summary = Summary {
+        let mut summary = Summary {
             input: InputInfo {
                 format: "trivy-json".into(),
                 ..InputInfo::default()
@@ -363,6 +376,7 @@ mod tests {
             ],
             ..Summary::default()
         };
+        summary.records = summary.kept.iter().collect();
         let h = Hygiene::compute(&summary, &[], &opts("2025-01-31T12:00:00Z"));
         assert!(
             h.answer("kev_vulnerabilities_total")
@@ -404,6 +418,15 @@ mod tests {
                 .unwrap_err()
                 .contains("not selected")
         );
+        // Compact records only (no dates read): an age is an error, never a 0.
+        summary.kept.clear();
+        let h = Hygiene::compute(&summary, &[], &opts("2025-01-31T12:00:00Z"));
+        assert!(
+            h.answer("max_age_days_critical")
+                .unwrap()
+                .unwrap_err()
+                .contains("max_age_days_")
+        );
     }
 
     #[test]
@@ -423,7 +446,7 @@ mod tests {
                 }),
                 ..InputInfo::default()
             },
-            kept: vec![a, b],
+            records: [&a, &b].into_iter().collect(),
             ..Summary::default()
         };
         let h = Hygiene::compute(&summary, &[], &opts("2025-01-31T12:00:00Z"));

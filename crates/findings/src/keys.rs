@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Finding, Severity, SeverityCounts};
+use crate::{Finding, Record, Severity, SeverityCounts};
 
 /// The distinct `(id, package)` pairs of a report with their severity. Findings of different
 /// scanners match on these two: the vulnerability id and the package name (for SARIF, which
@@ -25,11 +25,23 @@ impl FindingKeys {
         k
     }
 
+    /// The keys of compact records (each already counted), by the rule above.
+    pub fn from_records<'a>(records: impl IntoIterator<Item = Record<'a>>) -> Self {
+        let mut k = Self::default();
+        for r in records {
+            k.add_key(r.id, r.package, r.severity);
+        }
+        k
+    }
+
     /// Records one counted finding's key (the highest severity wins).
     pub fn add(&mut self, f: &Finding) {
-        let sev = f.severity;
+        self.add_key(&f.id, &f.package, f.severity);
+    }
+
+    fn add_key(&mut self, id: &str, package: &str, sev: Severity) {
         self.keys
-            .entry((f.id.clone(), f.package.clone()))
+            .entry((id.to_owned(), package.to_owned()))
             .and_modify(|s| *s = (*s).max(sev))
             .or_insert(sev);
     }

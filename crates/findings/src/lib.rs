@@ -3,6 +3,7 @@
 
 mod ignore;
 mod keys;
+mod records;
 mod severity;
 mod tally;
 mod vex;
@@ -12,6 +13,7 @@ pub use ignore::{
     MAX_PATTERN_BYTES, parse_trivyignore, parse_trivyignore_yaml,
 };
 pub use keys::FindingKeys;
+pub use records::{Record, Records};
 pub use severity::{
     Severity, SeverityCounts, SeverityParseError, not_selected, parse_severity_list,
 };
@@ -184,9 +186,11 @@ pub struct Summary {
     pub vex_suppressed: Vec<VexUse>,
     /// `(id, package)` keys of the counted findings, when asked for ([`Want::keys`]).
     pub keys: Option<FindingKeys>,
-    /// The counted findings themselves, when asked for ([`Want::findings`], or compact records
-    /// with [`Want::fixes`]).
+    /// The counted findings with every detail, when asked for ([`Want::findings`]).
     pub kept: Vec<Finding>,
+    /// The counted findings as compact records, when asked for ([`Want::fixes`] or
+    /// [`Want::findings`]).
+    pub records: Records,
 }
 
 impl Summary {

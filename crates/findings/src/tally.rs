@@ -1,11 +1,13 @@
 //! The counting walk: each finding an adapter reads goes through [`Tally::add`], which applies
 //! the counting options in their one defined order (fixable-only, ignore rules, unique) and
-//! keeps counts, rule hits, baseline keys and, when asked, the findings themselves.
+//! keeps counts, rule hits, baseline keys and, when asked, the findings themselves (compact
+//! records, and every detail).
 
 use std::collections::HashSet;
 
 use crate::{
-    CountOptions, Finding, FindingKeys, ImageIdentity, RuleUse, SeverityCounts, Summary, VexUse,
+    CountOptions, Finding, FindingKeys, ImageIdentity, Records, RuleUse, SeverityCounts, Summary,
+    VexUse,
 };
 
 /// What a caller wants besides the counts.
@@ -13,13 +15,20 @@ use crate::{
 pub struct Want {
     /// The `(id, package)` keys of the counted findings, for a baseline diff.
     pub keys: bool,
-    /// The counted findings themselves, with every detail the format carries (SARIF output).
+    /// The counted findings themselves, with every detail the format carries
+    /// ([`Summary::kept`]: SARIF output, the vulnerability ages). Implies `fixes`.
     pub findings: bool,
-    /// The counted findings as compact records: id, severity, package, installed version,
-    /// fixed version and fix state (and the unique key) only, the rest left empty. What an
-    /// explanation and a fix plan read, at a fraction of the cost of every detail. Ignored
-    /// when `findings` is set.
+    /// The counted findings as compact [`Records`] ([`Summary::records`]): id, severity,
+    /// package, installed and fixed version, fix state, unique key and the scanner's own
+    /// exploitability marks (grype's `knownExploited` and `epss`). What an explanation, a
+    /// fix plan and the KEV and EPSS SLIs read, at a fraction of the cost of every detail.
     pub fixes: bool,
+}
+
+impl Want {
+    const fn records(self) -> bool {
+        self.fixes || self.findings
+    }
 }
 
 /// Counts findings under [`CountOptions`].
@@ -35,6 +44,7 @@ pub struct Tally<'o> {
     key_buf: String,
     keys: Option<FindingKeys>,
     kept: Vec<Finding>,
+    records: Records,
     image: Option<ImageIdentity>,
 }
 
@@ -53,6 +63,7 @@ impl<'o> Tally<'o> {
             key_buf: String::new(),
             keys: want.keys.then(FindingKeys::default),
             kept: Vec::new(),
+            records: Records::default(),
             image: None,
         }
     }
@@ -83,15 +94,14 @@ impl<'o> Tally<'o> {
             || self.opts.ignore.is_some()
             || self.opts.vex.is_some()
             || self.want.keys
-            || self.want.findings
-            || self.want.fixes
+            || self.want.records()
     }
 
-    /// Adapters must fill `fixed_version` (and `fixable`), even when they need no other
-    /// detail.
+    /// Adapters must fill the rest of a compact record ([`Want::fixes`]): `fixed_version`
+    /// (and `fixable`), and `known_exploited` and `epss` where the format carries them.
     #[must_use]
-    pub fn needs_fix(&self) -> bool {
-        self.needs_details() || self.want.fixes
+    pub fn needs_compact(&self) -> bool {
+        self.needs_details() || self.want.records()
     }
 
     /// Adapters must fill every field they can (fix version, paths, purl, target, dates).
@@ -148,19 +158,11 @@ impl<'o> Tally<'o> {
         if let Some(keys) = &mut self.keys {
             keys.add(f);
         }
+        if self.want.records() {
+            self.records.push(f);
+        }
         if self.want.findings {
             self.kept.push(f.clone());
-        } else if self.want.fixes {
-            self.kept.push(Finding {
-                id: f.id.clone(),
-                severity: f.severity,
-                package: f.package.clone(),
-                installed: f.installed.clone(),
-                fixed_version: f.fixed_version.clone(),
-                fixable: f.fixable,
-                unique_key: f.unique_key.clone(),
-                ..Finding::default()
-            });
         }
     }
 
@@ -209,6 +211,7 @@ impl<'o> Tally<'o> {
             vex_suppressed,
             keys: self.keys,
             kept: self.kept,
+            records: self.records,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use explain::{Evaluation, Explanation, Objective, ObjectiveStatus, Status as ExplainStatus};
-use findings::Finding;
+use findings::Records;
 use keptn_events::evaluation::{EvaluationFinishedData, IndicatorStatus, SliResult};
 use keptn_events::get_sli::GetSliFinishedData;
 use keptn_events::{EventResult, Status};
@@ -362,9 +362,15 @@ pub fn gate_on_loaded(
         tracing::warn!("key SLI objective `{name}` has no value: the gate fails");
     }
     let explanation = report.evidence.as_ref().and_then(|ev| {
-        explain_report(report, &ev.findings, &names, queries, &data, |remaining| {
-            evaluate_on(&report.recount(remaining)).0
-        })
+        let listed = crate::render::listing(opts);
+        explain_report(
+            report,
+            &ev.findings,
+            (&names, queries),
+            &data,
+            listed,
+            |remaining| evaluate_on(&report.recount(remaining)).0,
+        )
     });
     outcome(data, &eo, opts, explanation)
 }
@@ -375,11 +381,11 @@ pub fn gate_on_loaded(
 /// there is nothing to explain.
 fn explain_report(
     report: &ReportSli,
-    all: &[Finding],
-    names: &[String],
-    queries: Option<&BTreeMap<String, String>>,
+    all: &Records,
+    (names, queries): (&[String], Option<&BTreeMap<String, String>>),
     data: &EvaluationFinishedData,
-    mut evaluate: impl FnMut(&[&Finding]) -> EvaluationFinishedData,
+    listed: Option<usize>,
+    mut evaluate: impl FnMut(&[usize]) -> EvaluationFinishedData,
 ) -> Option<Explanation> {
     if !data.succeeded() {
         return None;
@@ -410,9 +416,13 @@ fn explain_report(
     let counts: Vec<bool> = selectors.iter().map(Option::is_some).collect();
     let as_eval = |d: &EvaluationFinishedData| explain_evaluation(d, names, &counts);
     let before = as_eval(data);
-    Some(Explanation::build(all, &objectives, &before, |remaining| {
-        as_eval(&evaluate(remaining))
-    }))
+    Some(Explanation::build(
+        all,
+        &objectives,
+        &before,
+        listed,
+        |remaining| as_eval(&evaluate(remaining)),
+    ))
 }
 
 const fn objective_status(s: Option<&IndicatorStatus>) -> ExplainStatus {

@@ -1,14 +1,20 @@
 //! The gate's file I/O, all through `cli_support`'s bounded reader and atomic writer: the
 //! only module of this crate that touches the file system.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cli_support::files::limits;
+use findings::Want;
 use keptn_events::evaluation::EvaluationFinishedData;
 use serde_json::Value;
 use sli_provider::report::ReportSli;
+use slo_eval::Slo;
 
-use crate::{GateError, GateOptions, GateOutcome, gate_on_summary, load_history};
+use crate::{
+    GateError, GateOptions, GateOutcome, gate_on_loaded, indicator_names, load_history, load_sli,
+    load_slo,
+};
 
 /// The files of one gate run.
 #[derive(Debug, Clone, Default)]
@@ -67,39 +73,63 @@ pub fn read_history(files: &GateFiles) -> Result<Vec<EvaluationFinishedData>, Ga
     }
 }
 
-/// The whole report gate from files: reads the SLO, sli.yaml and history, evaluates on
-/// `report` ([`gate_on_summary`]), and prepends the result to `files.record`. Nothing is
-/// printed: write `outcome.rendered` to stdout and exit with `Exit::from(outcome.decision)`.
-///
-/// `trivy-scan --slo` and `slo-gate --report` both call this, so they behave the same.
-///
-/// # Errors
-/// [`GateError`] (exit 2): missing/empty SLO without `allow_missing_slo`, unreadable or
-/// malformed files, a record file that cannot be written.
-pub fn gate_report_files(
-    files: &GateFiles,
-    report: &ReportSli,
-    opts: &GateOptions,
-) -> Result<GateOutcome, GateError> {
-    let slo_text = read_optional(&files.slo, "read the SLO file", limits::SLO)?;
-    let sli = match &files.sli {
-        Some(p) => Some((
-            read_required(p, "read the SLI file", limits::SLO)?,
-            p.display().to_string(),
-        )),
-        None => None,
-    };
-    let history = read_history(files)?;
-    let outcome = gate_on_summary(
-        slo_text.as_deref(),
-        &files.slo.display().to_string(),
-        sli.as_ref().map(|(t, p)| (t.as_str(), p.as_str())),
-        report,
-        &history,
-        opts,
-    )?;
-    record_to(files, &outcome.data)?;
-    Ok(outcome)
+/// A gate's files, read and parsed: done before the report is read (or the scan runs), so
+/// that a typo in slo.yaml fails in a second and the report walk keeps only what this gate
+/// reads ([`LoadedGate::want`]).
+#[derive(Debug, Clone, Default)]
+pub struct LoadedGate {
+    /// `None` when the SLO file is missing or empty and `allow_missing_slo` accepts that.
+    pub slo: Option<Slo>,
+    /// sli.yaml's queries, when an SLI file was given.
+    pub queries: Option<BTreeMap<String, String>>,
+    /// The history, newest first (empty without a history file).
+    pub history: Vec<EvaluationFinishedData>,
+}
+
+impl LoadedGate {
+    /// Reads and parses the SLO, the optional sli.yaml and the history named in `files`.
+    ///
+    /// # Errors
+    /// [`GateError`] (exit 2): missing/empty SLO without `allow_missing_slo`, unreadable or
+    /// malformed files.
+    pub fn load(files: &GateFiles, opts: &GateOptions) -> Result<Self, GateError> {
+        let slo_text = read_optional(&files.slo, "read the SLO file", limits::SLO)?;
+        let slo = load_slo(slo_text.as_deref(), &files.slo.display().to_string(), opts)?;
+        let queries = match &files.sli {
+            Some(p) => Some(load_sli(
+                &read_required(p, "read the SLI file", limits::SLO)?,
+                &p.display().to_string(),
+            )?),
+            None => None,
+        };
+        Ok(Self {
+            slo,
+            queries,
+            history: read_history(files)?,
+        })
+    }
+
+    /// What a report walk must keep for this gate: compact records, which the explanation
+    /// and fix plans read, or every detail when an objective reads one (see
+    /// [`ReportSli::want_for`]). Nothing without an SLO.
+    #[must_use]
+    pub fn want(&self) -> Want {
+        self.slo.as_ref().map_or_else(Want::default, |slo| {
+            ReportSli::want_for(&indicator_names(slo), self.queries.as_ref())
+        })
+    }
+
+    /// The gate on a report's SLIs ([`gate_on_loaded`]).
+    #[must_use]
+    pub fn gate(&self, report: &ReportSli, opts: &GateOptions) -> GateOutcome {
+        gate_on_loaded(
+            self.slo.as_ref(),
+            self.queries.as_ref(),
+            report,
+            &self.history,
+            opts,
+        )
+    }
 }
 
 /// Prepends `data` to `files.record`, if set (atomically, through

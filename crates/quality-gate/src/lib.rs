@@ -23,7 +23,7 @@ pub use evaluate::{
 };
 /// The explanation a gate outcome carries.
 pub use explain::Explanation;
-pub use files::{GateFiles, gate_report_files, read_history, read_optional, record, record_to};
+pub use files::{GateFiles, LoadedGate, read_history, read_optional, record, record_to};
 pub use render::{json_value, render, render_explained};
 /// How a source reports partial failure; declared by each provider ([`sli_provider::Reading`]).
 pub use sli_provider::ResultConvention;

@@ -21,6 +21,16 @@ pub fn render(data: &EvaluationFinishedData, format: Format) -> String {
     )
 }
 
+/// How many findings per objective the output lists: `--explain N`, else
+/// [`DEFAULT_EXPLAIN`] in text, Markdown and JUnit and all in JSON.
+pub(crate) const fn listing(opts: &GateOptions) -> Option<usize> {
+    match (opts.explain, opts.format) {
+        (Some(n), _) => Some(n),
+        (None, Format::Json | Format::Sarif) => None,
+        (None, Format::Text | Format::Markdown | Format::Junit) => Some(DEFAULT_EXPLAIN),
+    }
+}
+
 /// Renders an evaluation and its explanation in `opts.format`, listing at most
 /// `opts.explain` findings per objective (default [`DEFAULT_EXPLAIN`], all in JSON): text
 /// gets a "What to fix" part after the objectives, Markdown a section, JSON a top-level
@@ -32,11 +42,12 @@ pub fn render_explained(
     explanation: Option<&Explanation>,
     opts: &GateOptions,
 ) -> String {
-    let listed = |default: Option<usize>| explanation.map(|e| e.limited(opts.explain.or(default)));
+    // Copies only what is listed (nothing when the explanation was built for this listing).
+    let listed = explanation.map(|e| e.limited(listing(opts)));
     let mut s = match opts.format {
         Format::Text => {
             let mut s = slo_eval::render::render_text(data);
-            if let Some(e) = listed(Some(DEFAULT_EXPLAIN)) {
+            if let Some(e) = &listed {
                 s.push('\n');
                 s.push_str(&e.render_text());
             }
@@ -46,22 +57,18 @@ pub fn render_explained(
         // `sarif-out` from the report's findings, with this verdict in the run's properties.
         Format::Json | Format::Sarif => serde_json::to_string_pretty(&WithExplain {
             data,
-            // All findings unless --explain: no copy of them then.
-            explain: explanation.map(|e| match opts.explain {
-                None => Cow::Borrowed(e),
-                n => Cow::Owned(e.limited(n)),
-            }),
+            explain: listed,
         })
         .unwrap_or_else(|e| format!("{{\"error\": \"could not serialise the result: {e}\"}}")),
         Format::Markdown => {
             let mut s = slo_eval::render::render_markdown(data);
-            if let Some(e) = listed(Some(DEFAULT_EXPLAIN)) {
+            if let Some(e) = &listed {
                 s.push('\n');
                 s.push_str(&e.render_markdown());
             }
             s
         }
-        Format::Junit => match listed(Some(DEFAULT_EXPLAIN)) {
+        Format::Junit => match &listed {
             Some(e) => {
                 let n = data
                     .evaluation
@@ -89,8 +96,9 @@ struct WithExplain<'a> {
     explain: Option<Cow<'a, Explanation>>,
 }
 
-/// The JSON output as a value: the `evaluation.finished` data, with the explanation (at most
-/// `opts.explain` findings per objective, default all) as a top-level `explain`.
+/// The JSON output as a value: the `evaluation.finished` data, with the explanation as a
+/// top-level `explain` (listing as the output in `opts.format` lists: `opts.explain`
+/// findings per objective, default all in JSON).
 ///
 /// # Errors
 /// When the data cannot be serialised (not expected: plain data).
@@ -103,7 +111,7 @@ pub fn json_value(
     if let (Some(e), Some(m)) = (explanation, v.as_object_mut()) {
         m.insert(
             "explain".to_owned(),
-            serde_json::to_value(e.limited(opts.explain))?,
+            serde_json::to_value(e.limited(listing(opts)))?,
         );
     }
     Ok(v)

@@ -2,7 +2,7 @@
 //! (used by bench/run.sh).
 //!
 //! `cargo run --release -p report-formats --example count -- [--unique] [--fixable-only]
-//! [--ignore FILE] [--findings] REPORT`
+//! [--ignore FILE] [--findings|--fixes] REPORT`
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
@@ -21,6 +21,8 @@ fn main() -> ExitCode {
             Some("--fixable-only") => opts.fixable_only = true,
             // Keep every counted finding (what explanations need), to measure its cost.
             Some("--findings") => want.findings = true,
+            // Keep compact records (what an explanation and a fix plan read).
+            Some("--fixes") => want.fixes = true,
             Some("--ignore") => {
                 let Some(file) = args.next() else {
                     eprintln!("--ignore needs a file");
@@ -39,7 +41,9 @@ fn main() -> ExitCode {
         }
     }
     let Some(path) = path else {
-        eprintln!("usage: count [--unique] [--fixable-only] [--ignore FILE] [--findings] REPORT");
+        eprintln!(
+            "usage: count [--unique] [--fixable-only] [--ignore FILE] [--findings|--fixes] REPORT"
+        );
         return ExitCode::from(2);
     };
     let file = match std::fs::File::open(&path) {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
                 "counts": s.counts,
                 "findings": s.findings,
                 "kept": s.kept.len(),
+                "records": s.records.len(),
             });
             println!("{out}");
             ExitCode::SUCCESS

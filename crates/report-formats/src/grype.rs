@@ -77,7 +77,7 @@ fn one_match<R: Read>(r: &mut Reader<R>, tally: &mut Tally<'_>, stats: &mut Stat
     r.expect_object("a match to be an object")?;
     let strings = tally.needs_strings();
     let details = tally.needs_details();
-    let fix_needed = tally.needs_fix();
+    let compact = tally.needs_compact();
     let f = &mut stats.cur;
     *f = Finding::default();
     let mut fix = Fix::default();
@@ -104,22 +104,22 @@ fn one_match<R: Read>(r: &mut Reader<R>, tally: &mut Tally<'_>, stats: &mut Stat
                             r.string_into(&mut f.id, "`id` to be a string")?;
                         }
                         b"id" => check_string(r, "`id` to be a string")?,
-                        b"fix" => fix_object(r, f, &mut fix, fix_needed)?,
+                        b"fix" => fix_object(r, f, &mut fix, compact)?,
                         b"fixedInVersion" => {
                             let v = r.opt_string("`fixedInVersion` to be a string")?;
                             fix.fixed_in_version = v.is_some();
-                            if fix_needed && !fix.object {
+                            if compact && !fix.object {
                                 f.fixed_version = v;
                             }
                         }
                         b"cvss" if details => f.cvss = cvss(&r.capture("`cvss`", DETAIL_LIMIT)?),
-                        b"knownExploited" if details => {
+                        b"knownExploited" if compact => {
                             f.known_exploited = match r.capture("`knownExploited`", DETAIL_LIMIT)? {
                                 Value::Array(a) => Some(!a.is_empty()),
                                 _ => None,
                             };
                         }
-                        b"epss" if details => {
+                        b"epss" if compact => {
                             let v = r.capture("`epss`", DETAIL_LIMIT)?;
                             f.epss = v.pointer("/0/epss").and_then(Value::as_f64);
                         }

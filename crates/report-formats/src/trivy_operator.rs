@@ -141,7 +141,7 @@ impl Operator {
         let artifact = record.as_ref().and_then(|i| i.artifact.as_deref());
         let strings = tally.needs_strings();
         let details = tally.needs_details();
-        let fix_needed = tally.needs_fix();
+        let fix_needed = tally.needs_compact();
         let f = &mut self.finding;
         for (j, v) in vulns.iter().enumerate() {
             let at = || format!("{}.vulnerabilities[{j}]", at_report());

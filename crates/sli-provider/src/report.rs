@@ -24,7 +24,7 @@
 
 use std::collections::BTreeMap;
 
-use findings::{Finding, FindingKeys, Severity, SeverityCounts, Summary};
+use findings::{FindingKeys, Records, Severity, SeverityCounts, Summary, Want};
 
 use std::future::Future;
 
@@ -74,8 +74,9 @@ pub struct ReportSli {
 /// findings behind its value and a fix plan can be re-counted ([`ReportSli::recount`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Evidence {
-    /// Every counted finding (after the counting options), in report order.
-    pub findings: Vec<Finding>,
+    /// Every counted finding (after the counting options) as a compact record, in report
+    /// order; findings are named by their index here.
+    pub findings: Records,
     /// The `(id, package)` keys of the current findings ([`FindingKeys`]'s rule), when a
     /// baseline was given (empty otherwise).
     pub keys: FindingKeys,
@@ -142,15 +143,15 @@ impl ReportSli {
         self
     }
 
-    /// Keeps the counted findings (a summary read with `Want { findings: true, .. }`) and, with
-    /// a baseline, the baseline's keys: the report can then name the findings behind each SLI
-    /// and be re-counted without some of them. Sets the baseline diff from these keys.
+    /// Keeps the counted findings (a summary's records, read with `Want { fixes: true, .. }`)
+    /// and, with a baseline, the baseline's keys: the report can then name the findings behind
+    /// each SLI and be re-counted without some of them. Sets the baseline diff from these keys.
     #[must_use]
-    pub fn with_findings(mut self, findings: Vec<Finding>, baseline: Option<FindingKeys>) -> Self {
+    pub fn with_findings(mut self, findings: Records, baseline: Option<FindingKeys>) -> Self {
         // The current keys are needed only to compare with a baseline.
         let keys = match &baseline {
             Some(b) => {
-                let keys = FindingKeys::from_findings(&findings);
+                let keys = FindingKeys::from_records(findings.iter());
                 self.baseline = Some(BaselineDiff::between(&keys, b));
                 keys
             }
@@ -162,6 +163,22 @@ impl ReportSli {
             baseline,
         });
         self
+    }
+
+    /// What a report walk must keep for a gate whose objectives read `names` (answered as
+    /// [`ReportSli::answer`] answers them): compact records ([`Want::fixes`]) for the
+    /// explanations and fix plans, and every detail ([`Want::findings`]) when an SLI reads
+    /// one (`max_age_days_*` reads published dates).
+    #[must_use]
+    pub fn want_for(names: &[String], queries: Option<&BTreeMap<String, String>>) -> Want {
+        let by_name = |n: &String| queries.is_none_or(|q| !q.contains_key(n));
+        Want {
+            findings: names
+                .iter()
+                .any(|n| by_name(n) && feeds::Hygiene::reads_dates(n)),
+            fixes: true,
+            keys: false,
+        }
     }
 
     /// The built-in SLI names this report answers, in a stable order.
@@ -269,18 +286,22 @@ impl ReportSli {
         v
     }
 
-    /// The current findings a resolved SLI counts, in report order; `None` when the findings
-    /// were not kept ([`ReportSli::with_findings`]) or the family counts no current finding
+    /// The current findings a resolved SLI counts (indices into the kept
+    /// [`Evidence::findings`]), in report order; `None` when the findings were not kept
+    /// ([`ReportSli::with_findings`]) or the family counts no current finding
     /// (`fixed_vulnerabilities_*`). For `new_vulnerabilities_*` these are the findings whose
     /// `(id, package)` key is new, by the key's severity (as counted).
     #[must_use]
-    pub fn findings_behind(&self, sel: &Selector) -> Option<Vec<&Finding>> {
+    pub fn findings_behind(&self, sel: &Selector) -> Option<Vec<usize>> {
         let ev = self.evidence.as_ref()?;
         match sel.family {
             Family::Current => Some(
-                ev.findings
-                    .iter()
-                    .filter(|f| sel.severities.contains(&f.severity))
+                (0..ev.findings.len())
+                    .filter(|&i| {
+                        ev.findings
+                            .severity(i)
+                            .is_some_and(|s| sel.severities.contains(&s))
+                    })
                     .collect(),
             ),
             Family::New => {
@@ -288,13 +309,15 @@ impl ReportSli {
                 Some(
                     ev.findings
                         .iter()
-                        .filter(|f| {
-                            base.get(&f.id, &f.package).is_none()
+                        .enumerate()
+                        .filter(|(_, f)| {
+                            base.get(f.id, f.package).is_none()
                                 && ev
                                     .keys
-                                    .get(&f.id, &f.package)
+                                    .get(f.id, f.package)
                                     .is_some_and(|s| sel.severities.contains(&s))
                         })
+                        .map(|(i, _)| i)
                         .collect(),
                 )
             }
@@ -302,18 +325,25 @@ impl ReportSli {
         }
     }
 
-    /// The same report with only `remaining` of its findings counted (a fix plan's "after"):
-    /// counts, and with a kept baseline the new/fixed diff, recomputed from them. The result
-    /// keeps no findings.
+    /// The same report with only the kept findings at `remaining` (indices into
+    /// [`Evidence::findings`]) counted, a fix plan's "after": counts, and with a kept baseline
+    /// the new/fixed diff, recomputed from them. The result keeps no findings.
     #[must_use]
-    pub fn recount(&self, remaining: &[&Finding]) -> Self {
+    pub fn recount(&self, remaining: &[usize]) -> Self {
+        let kept = self.evidence.as_ref().map(|e| &e.findings);
         let mut counts = SeverityCounts::new();
-        for f in remaining {
-            counts.add(f.severity);
+        for sev in remaining
+            .iter()
+            .filter_map(|&i| kept.and_then(|k| k.severity(i)))
+        {
+            counts.add(sev);
         }
         let baseline = match self.evidence.as_ref().and_then(|e| e.baseline.as_ref()) {
             Some(b) => {
-                let keys = FindingKeys::from_findings(remaining.iter().copied());
+                let records = remaining
+                    .iter()
+                    .filter_map(|&i| kept.and_then(|k| k.get(i)));
+                let keys = FindingKeys::from_records(records);
                 Some(BaselineDiff::between(&keys, b))
             }
             None => self.baseline,
@@ -424,6 +454,7 @@ impl SliProvider for ReportSli {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use findings::Finding;
 
     fn counts(c: u64, h: u64, m: u64, l: u64, u: u64) -> SeverityCounts {
         let mut s = SeverityCounts::new();
@@ -545,7 +576,7 @@ mod tests {
         }
     }
 
-    fn kept() -> (Summary, Vec<Finding>) {
+    fn kept() -> (Summary, Records) {
         let fs = vec![
             finding("CVE-1", Severity::Critical, "a"),
             finding("CVE-2", Severity::High, "a"),
@@ -562,7 +593,7 @@ mod tests {
             findings: 4,
             ..Summary::default()
         };
-        (s, fs)
+        (s, fs.iter().collect())
     }
 
     #[test]
@@ -605,6 +636,26 @@ mod tests {
     }
 
     #[test]
+    fn only_the_ages_need_every_detail_of_a_finding() {
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let compact = Want {
+            fixes: true,
+            ..Want::default()
+        };
+        let n = names(&["vulnerabilities_high", "kev_vulnerabilities_total", "epss_max"]);
+        assert_eq!(ReportSli::want_for(&n, None), compact);
+        let n = names(&["vulnerabilities_high", "max_age_days_critical"]);
+        assert!(ReportSli::want_for(&n, None).findings);
+        // A name that sli.yaml maps to a query is answered from the query, not by its name.
+        let q: BTreeMap<String, String> = [(
+            "max_age_days_critical".to_owned(),
+            "metricSelector=trivy.vulnerabilities.CRITICAL".to_owned(),
+        )]
+        .into();
+        assert_eq!(ReportSli::want_for(&n, Some(&q)), compact);
+    }
+
+    #[test]
     fn new_findings_follow_the_baseline_keys() {
         let (s, fs) = kept();
         let baseline = FindingKeys::from_findings(&[finding("CVE-3", Severity::High, "b")]);
@@ -612,11 +663,12 @@ mod tests {
         let sel = r.resolve("new_vulnerabilities_high", None).unwrap();
         // CVE-2/a is new and HIGH by its key: both of its findings lie behind the count of
         // one key.
+        let ev = r.evidence.as_ref().unwrap();
         let behind: Vec<(&str, Severity)> = r
             .findings_behind(&sel)
             .unwrap()
             .iter()
-            .map(|f| (f.id.as_str(), f.severity))
+            .map(|&i| ev.findings.get(i).map(|f| (f.id, f.severity)).unwrap())
             .collect();
         assert_eq!(
             behind,
@@ -631,9 +683,7 @@ mod tests {
             "no current finding is fixed"
         );
         // Removing CVE-3/b makes it fixed; removing both CVE-2 findings leaves no new high.
-        let ev = r.evidence.as_ref().unwrap();
-        let rest: Vec<&Finding> = vec![&ev.findings[0]];
-        let after = r.recount(&rest);
+        let after = r.recount(&[0]);
         assert_eq!(after.count(&sel), 0);
         assert_eq!(after.count(&fixed), 1);
     }

@@ -105,7 +105,7 @@ impl ResultWalker {
         }
         let strings = tally.needs_strings();
         let details = tally.needs_details();
-        let fix = tally.needs_fix();
+        let fix = tally.needs_compact();
         let fixable_only = tally.options().fixable_only;
         let f = &mut self.cur;
         f.severity = Severity::Unknown;
