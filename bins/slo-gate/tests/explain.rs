@@ -244,3 +244,63 @@ fn values_files_have_no_explanation() {
         }
     }
 }
+
+/// A KEV objective is explained like a count of findings: the listed findings are exactly the
+/// catalogued ones, and the plan's upgrade is verified by counting KEV again on what remains.
+#[test]
+fn known_exploited_findings_are_explained_and_planned() {
+    let kev = test_support::fixtures::fixture("corpus/kev/known_exploited_vulnerabilities.json");
+    let spring = report("jar-in-debian-image-spring4shell.json");
+    let args = [
+        "--kev",
+        kev.to_str().unwrap(),
+        "--now",
+        "2025-09-01T00:00:00Z",
+    ];
+    let v = json("no-known-exploited.yaml", &spring, &args);
+    assert_eq!(v["result"], "fail", "{v:#}");
+    let ex = &v["explain"]["objectives"][0];
+    assert_eq!(ex["sli"], "kev_vulnerabilities_total");
+    let listed: Vec<(&str, &str, &str)> = ex["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap(),
+                f["package"].as_str().unwrap(),
+                f["installed"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [(
+            "CVE-2022-22965",
+            "org.springframework:spring-beans",
+            "5.3.15"
+        )]
+    );
+    let plan = &v["explain"]["fix_plan"];
+    assert_eq!(plan["passes_after"], true, "{plan:#}");
+    assert_eq!(plan["result_after"], "pass");
+    assert_eq!(
+        plan["upgrades"][0]["package"],
+        "org.springframework:spring-beans"
+    );
+    assert_eq!(plan["upgrades"][0]["to"], "5.3.18");
+    assert_eq!(plan["upgrades"].as_array().unwrap().len(), 1);
+    // The text output says the same.
+    let mut text_args = vec!["--format", "text"];
+    text_args.extend_from_slice(&args);
+    let (code, text) = run("no-known-exploited.yaml", &spring, &text_args);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("kev_vulnerabilities_total (fail): 1 finding"),
+        "{text}"
+    );
+    assert!(
+        text.contains("org.springframework:spring-beans 5.3.15 -> 5.3.18"),
+        "{text}"
+    );
+}

@@ -81,6 +81,11 @@ pub struct Hygiene {
     exceptions: [u64; 3],
     /// Counted findings listed in the KEV catalogue, in report order.
     pub kev_findings: Vec<KevHit>,
+    /// Where each of `kev_findings` is in the summary's records.
+    kev_at: Vec<usize>,
+    /// Each scored finding's place in the records and its EPSS score (empty without scores).
+    epss_scores: Vec<(usize, f64)>,
+    epss_threshold: f64,
     /// Every feed used, with its own date and version.
     pub feeds: Vec<FeedInfo>,
 }
@@ -103,6 +108,16 @@ fn published(f: &Finding) -> Option<Timestamp> {
     })
 }
 
+/// The scores at or above `threshold`.
+fn epss_over(scores: &[(usize, f64)], threshold: f64) -> impl Iterator<Item = &(usize, f64)> {
+    scores.iter().filter(move |(_, v)| *v >= threshold)
+}
+
+/// The highest score (0 when none is scored).
+fn epss_max(scores: &[(usize, f64)]) -> f64 {
+    scores.iter().map(|(_, v)| *v).fold(0.0, f64::max)
+}
+
 impl Hygiene {
     /// Computes every hygiene SLI of a report counted with [`findings::Want::fixes`] (the
     /// ages need [`findings::Want::findings`]); `selected` empty means all five severities.
@@ -111,12 +126,14 @@ impl Hygiene {
         let records = &summary.records;
         let grype = is_grype(summary);
         let mut kev_findings = Vec::new();
+        let mut kev_at = Vec::new();
         let kev = match (opts.kev, grype) {
             (Some(cat), _) => {
                 let mut counts = SeverityCounts::new();
-                for f in records.iter() {
+                for (i, f) in records.iter().enumerate() {
                     if let Some(e) = cat.get(f.id) {
                         counts.add(f.severity);
+                        kev_at.push(i);
                         kev_findings.push(KevHit {
                             id: f.id.to_owned(),
                             severity: f.severity,
@@ -132,8 +149,13 @@ impl Hygiene {
             }
             (None, true) => {
                 let mut counts = SeverityCounts::new();
-                for f in records.iter().filter(|f| f.known_exploited == Some(true)) {
+                for (i, f) in records
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.known_exploited == Some(true))
+                {
                     counts.add(f.severity);
+                    kev_at.push(i);
                     kev_findings.push(KevHit {
                         id: f.id.to_owned(),
                         severity: f.severity,
@@ -158,12 +180,17 @@ impl Hygiene {
                     .to_owned(),
             ),
         };
-        let scores: Value<Vec<f64>> = match (opts.epss, grype) {
+        let scores: Value<Vec<(usize, f64)>> = match (opts.epss, grype) {
             (Some(e), _) => Ok(records
                 .iter()
-                .filter_map(|f| e.get(f.id).map(|s| s.epss))
+                .enumerate()
+                .filter_map(|(i, f)| e.get(f.id).map(|s| (i, s.epss)))
                 .collect()),
-            (None, true) => Ok(records.iter().filter_map(|f| f.epss).collect()),
+            (None, true) => Ok(records
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| f.epss.map(|v| (i, v)))
+                .collect()),
             (None, false) => Err(format!(
                 "EPSS SLIs need FIRST's scores (--epss FILE): this {} report carries no EPSS data",
                 summary.input.format
@@ -171,12 +198,9 @@ impl Hygiene {
         };
         let epss_total = scores
             .as_ref()
-            .map(|s| s.iter().filter(|&&v| v >= opts.epss_threshold).count() as u64)
+            .map(|s| epss_over(s, opts.epss_threshold).count() as u64)
             .map_err(Clone::clone);
-        let epss_max = scores
-            .as_ref()
-            .map(|s| s.iter().copied().fold(0.0, f64::max))
-            .map_err(Clone::clone);
+        let epss_max = scores.as_ref().map(|s| epss_max(s)).map_err(Clone::clone);
         let os_eol = summary.input.os_eol.ok_or_else(|| {
             format!(
                 "os_eol cannot be answered: this {} report does not say whether its OS is end of life (Trivy JSON reports of an image or root file system with a detected OS do, in Metadata.OS.EOSL)",
@@ -246,8 +270,83 @@ impl Hygiene {
             max_age_days,
             exceptions,
             kev_findings,
+            kev_at,
+            epss_scores: scores.unwrap_or_default(),
+            epss_threshold: opts.epss_threshold,
             feeds,
         }
+    }
+
+    /// The same SLIs with only the records at `remaining` (ascending indices into the
+    /// summary's records) counted, a fix plan's "after": the KEV and EPSS values are counted
+    /// again; the others (ages, OS, exceptions, VEX) stay as measured, as no upgrade is
+    /// claimed to change them.
+    #[must_use]
+    pub fn keeping(&self, remaining: &[usize]) -> Self {
+        let stays = |i: usize| remaining.binary_search(&i).is_ok();
+        let mut h = self.clone();
+        let (at, hits): (Vec<usize>, Vec<KevHit>) = self
+            .kev_at
+            .iter()
+            .zip(&self.kev_findings)
+            .filter(|(i, _)| stays(**i))
+            .map(|(i, k)| (*i, k.clone()))
+            .unzip();
+        if let Ok(counts) = &mut h.kev {
+            *counts = SeverityCounts::new();
+            for k in &hits {
+                counts.add(k.severity);
+            }
+        }
+        if let Ok(n) = &mut h.kev_ransomware {
+            *n = hits.iter().filter(|k| k.ransomware).count() as u64;
+        }
+        h.kev_at = at;
+        h.kev_findings = hits;
+        h.epss_scores.retain(|(i, _)| stays(*i));
+        if let Ok(n) = &mut h.epss_total {
+            *n = epss_over(&h.epss_scores, h.epss_threshold).count() as u64;
+        }
+        if let Ok(m) = &mut h.epss_max {
+            *m = epss_max(&h.epss_scores);
+        }
+        h
+    }
+
+    /// The findings behind `kev_vulnerabilities_*` of these `severities` (indices into the
+    /// summary's records); `None` when KEV counts could not be made.
+    #[must_use]
+    pub fn kev_behind(&self, severities: &[Severity]) -> Option<Vec<usize>> {
+        self.kev.as_ref().ok()?;
+        Some(self.kev_where(|k| severities.contains(&k.severity)))
+    }
+
+    /// The findings behind `kev_ransomware_total`; `None` without the CISA catalogue.
+    #[must_use]
+    pub fn ransomware_behind(&self) -> Option<Vec<usize>> {
+        self.kev_ransomware.as_ref().ok()?;
+        Some(self.kev_where(|k| k.ransomware))
+    }
+
+    /// The findings behind `epss_vulnerabilities_total` (a score at or above the threshold);
+    /// `None` without scores.
+    #[must_use]
+    pub fn epss_behind(&self) -> Option<Vec<usize>> {
+        self.epss_total.as_ref().ok()?;
+        Some(
+            epss_over(&self.epss_scores, self.epss_threshold)
+                .map(|(i, _)| *i)
+                .collect(),
+        )
+    }
+
+    fn kev_where(&self, keep: impl Fn(&KevHit) -> bool) -> Vec<usize> {
+        self.kev_at
+            .iter()
+            .zip(&self.kev_findings)
+            .filter(|(_, k)| keep(k))
+            .map(|(i, _)| *i)
+            .collect()
     }
 
     /// Whether the SLI `name` reads the findings' published dates (`max_age_days_*`), which

@@ -96,6 +96,13 @@ pub enum Family {
     /// Keys in the baseline that are gone now (`fixed_vulnerabilities_*`): no current
     /// finding lies behind them.
     Fixed,
+    /// Counted findings in the KEV catalogue (`kev_vulnerabilities_*`).
+    Kev,
+    /// Of those, the ones with known ransomware use (`kev_ransomware_total`).
+    KevRansomware,
+    /// Counted findings with an EPSS score at or above the threshold
+    /// (`epss_vulnerabilities_total`).
+    Epss,
 }
 
 /// An SLI resolved: the family of findings it counts and the severities it sums.
@@ -110,6 +117,19 @@ pub struct Selector {
 enum Which {
     One(Severity),
     Total,
+}
+
+impl Which {
+    /// `total` or a severity's lower-case name.
+    fn parse(rest: &str) -> Option<Self> {
+        if rest == "total" {
+            return Some(Self::Total);
+        }
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.lower() == rest)
+            .map(Self::One)
+    }
 }
 
 impl ReportSli {
@@ -216,6 +236,22 @@ impl ReportSli {
     /// baseline).
     #[must_use]
     pub fn resolve_name(&self, name: &str) -> Option<Result<Selector, String>> {
+        if let Some(h) = &self.hygiene {
+            let family = match name {
+                "kev_ransomware_total" => Some(Family::KevRansomware),
+                "epss_vulnerabilities_total" => Some(Family::Epss),
+                n if n.starts_with("kev_vulnerabilities_") => Some(Family::Kev),
+                _ => None,
+            };
+            if let Some(family) = family {
+                // Unmeasured (no catalogue, no scores): the hygiene value says why.
+                if let Some(Err(e)) = h.answer(name) {
+                    return Some(Err(e));
+                }
+                let rest = name.strip_prefix("kev_vulnerabilities_").unwrap_or("total");
+                return Some(self.selector(family, &Which::parse(rest)?));
+            }
+        }
         let (family, rest) = if let Some(r) = name.strip_prefix("new_vulnerabilities_") {
             (Family::New, r)
         } else if let Some(r) = name.strip_prefix("fixed_vulnerabilities_") {
@@ -225,13 +261,7 @@ impl ReportSli {
         } else {
             return None;
         };
-        let which = if rest == "total" {
-            Which::Total
-        } else {
-            let sev = Severity::ALL.into_iter().find(|s| s.lower() == rest)?;
-            Which::One(sev)
-        };
-        Some(self.selector(family, &which))
+        Some(self.selector(family, &Which::parse(rest)?))
     }
 
     /// Resolves an objective's SLI the way the fetch loop answers it: from its sli.yaml query
@@ -275,8 +305,22 @@ impl ReportSli {
             (Family::Fixed, Some(d)) => d.fixed,
             // `selector` refuses these without a baseline.
             (Family::New | Family::Fixed, None) => SeverityCounts::new(),
+            (Family::Kev | Family::KevRansomware | Family::Epss, _) => {
+                return self.hygiene_behind(sel).map_or(0, |v| v.len() as u64);
+            }
         };
         counts.total_of(&sel.severities)
+    }
+
+    /// The findings behind a KEV or EPSS selector (indices into the summary's records).
+    fn hygiene_behind(&self, sel: &Selector) -> Option<Vec<usize>> {
+        let h = self.hygiene.as_ref()?;
+        match sel.family {
+            Family::Kev => h.kev_behind(&sel.severities),
+            Family::KevRansomware => h.ransomware_behind(),
+            Family::Epss => h.epss_behind(),
+            Family::Current | Family::New | Family::Fixed => None,
+        }
     }
 
     fn value(&self, sel: &Selector) -> f64 {
@@ -322,6 +366,7 @@ impl ReportSli {
                 )
             }
             Family::Fixed => None,
+            Family::Kev | Family::KevRansomware | Family::Epss => self.hygiene_behind(sel),
         }
     }
 
@@ -352,10 +397,9 @@ impl ReportSli {
             counts,
             selected: self.selected.clone(),
             baseline,
-            // Exploitability and hygiene values are not re-derived from the remaining
-            // findings: a plan counts them as they are (it never claims an upgrade fixes
-            // them, so it errs toward "does not pass").
-            hygiene: self.hygiene.clone(),
+            // KEV and EPSS are counted again on what remains; the other hygiene values stay
+            // as measured (a plan never claims an upgrade changes them).
+            hygiene: self.hygiene.as_ref().map(|h| h.keeping(remaining)),
             evidence: None,
         }
     }
@@ -642,7 +686,11 @@ mod tests {
             fixes: true,
             ..Want::default()
         };
-        let n = names(&["vulnerabilities_high", "kev_vulnerabilities_total", "epss_max"]);
+        let n = names(&[
+            "vulnerabilities_high",
+            "kev_vulnerabilities_total",
+            "epss_max",
+        ]);
         assert_eq!(ReportSli::want_for(&n, None), compact);
         let n = names(&["vulnerabilities_high", "max_age_days_critical"]);
         assert!(ReportSli::want_for(&n, None).findings);
