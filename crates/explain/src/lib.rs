@@ -324,7 +324,7 @@ pub(crate) type PackageKey<'a> = (&'a str, &'a str);
 /// grouping and the planner (versions are compared once per finding, strings hashed once).
 pub(crate) struct Packages<'a> {
     /// Per finding of `all`: its severity.
-    pub(crate) severity: Vec<Severity>,
+    pub(crate) severity: &'a [Severity],
     /// Per finding: the number of its package.
     pub(crate) of: Vec<usize>,
     /// Per finding: the version its fix needs; `None`: no usable fix.
@@ -340,7 +340,7 @@ impl<'a> Packages<'a> {
     fn new(all: &'a Records) -> Self {
         let mut ids: HashMap<PackageKey<'a>, usize> = HashMap::new();
         let mut p = Self {
-            severity: Vec::with_capacity(all.len()),
+            severity: all.severities(),
             of: Vec::with_capacity(all.len()),
             needs: Vec::with_capacity(all.len()),
             keys: Vec::new(),
@@ -363,7 +363,6 @@ impl<'a> Packages<'a> {
             {
                 p.target[id] = Some(v);
             }
-            p.severity.push(f.severity);
             p.of.push(id);
             p.needs.push(need);
         }

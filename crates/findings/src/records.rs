@@ -35,7 +35,6 @@ struct Slot {
     start: usize,
     /// Lengths of id, package, installed, fixed version and unique key.
     lens: [usize; 5],
-    severity: Severity,
     fixable: bool,
     has_fixed: bool,
     has_key: bool,
@@ -49,6 +48,8 @@ struct Slot {
 pub struct Records {
     text: String,
     slots: Vec<Slot>,
+    /// The severities apart, densely: a fix plan recounts them dozens of times.
+    severities: Vec<Severity>,
 }
 
 impl Records {
@@ -70,13 +71,13 @@ impl Records {
         self.slots.push(Slot {
             start,
             lens: parts.map(str::len),
-            severity: f.severity,
             fixable: f.fixable,
             has_fixed: fixed.is_some(),
             has_key: key.is_some(),
             known_exploited: f.known_exploited,
             epss: f.epss,
         });
+        self.severities.push(f.severity);
     }
 
     /// Number of records.
@@ -94,21 +95,30 @@ impl Records {
     /// The record at `index`, if there is one.
     #[must_use]
     pub fn get(&self, index: usize) -> Option<Record<'_>> {
-        self.slots.get(index).map(|s| self.record(s))
+        Some(self.record(self.slots.get(index)?, *self.severities.get(index)?))
     }
 
     /// The severity of the record at `index` (cheaper than [`Records::get`]).
     #[must_use]
     pub fn severity(&self, index: usize) -> Option<Severity> {
-        self.slots.get(index).map(|s| s.severity)
+        self.severities.get(index).copied()
+    }
+
+    /// Every record's severity, in order.
+    #[must_use]
+    pub fn severities(&self) -> &[Severity] {
+        &self.severities
     }
 
     /// Every record, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Record<'_>> + '_ {
-        self.slots.iter().map(|s| self.record(s))
+        self.slots
+            .iter()
+            .zip(&self.severities)
+            .map(|(s, &sev)| self.record(s, sev))
     }
 
-    fn record(&self, s: &Slot) -> Record<'_> {
+    fn record(&self, s: &Slot, severity: Severity) -> Record<'_> {
         let mut at = s.start;
         let [id, package, installed, fixed, key] = s.lens.map(|len| {
             // Offsets come from `push`, on char boundaries of `text`.
@@ -118,7 +128,7 @@ impl Records {
         });
         Record {
             id,
-            severity: s.severity,
+            severity,
             package,
             installed,
             fixed_version: s.has_fixed.then_some(fixed),

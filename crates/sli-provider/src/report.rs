@@ -340,12 +340,12 @@ impl ReportSli {
         let ev = self.evidence.as_ref()?;
         match sel.family {
             Family::Current => Some(
-                (0..ev.findings.len())
-                    .filter(|&i| {
-                        ev.findings
-                            .severity(i)
-                            .is_some_and(|s| sel.severities.contains(&s))
-                    })
+                ev.findings
+                    .severities()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| sel.severities.contains(s))
+                    .map(|(i, _)| i)
                     .collect(),
             ),
             Family::New => {
@@ -376,12 +376,12 @@ impl ReportSli {
     #[must_use]
     pub fn recount(&self, remaining: &[usize]) -> Self {
         let kept = self.evidence.as_ref().map(|e| &e.findings);
+        let severities = kept.map_or(&[][..], |k| k.severities());
         let mut counts = SeverityCounts::new();
-        for sev in remaining
-            .iter()
-            .filter_map(|&i| kept.and_then(|k| k.severity(i)))
-        {
-            counts.add(sev);
+        for &i in remaining {
+            if let Some(&sev) = severities.get(i) {
+                counts.add(sev);
+            }
         }
         let baseline = match self.evidence.as_ref().and_then(|e| e.baseline.as_ref()) {
             Some(b) => {
