@@ -5,7 +5,8 @@
 #   --quick     fewer rounds and sizes (a smoke run, not for publishing)
 #   --publish   copy results.md and plot.svg to bench/results/ (referenced by docs/performance.md)
 #
-# Needs: cargo, python3 (standard library only), /usr/bin/time; jq and trivy when present.
+# Needs: cargo, python3 (standard library only), /usr/bin/time; jq, trivy and valgrind (for
+# deterministic instruction counts) when present.
 # Generated reports and raw results go to bench/out/ (git-ignored).
 set -euo pipefail
 
