@@ -247,9 +247,10 @@ pub(crate) struct Plan {
     pub(crate) source: Source,
     pub(crate) severities: Vec<Severity>,
     pub(crate) count: CountOptions,
-    /// What the walk keeps besides the counts: the findings, when a gate on the scan's own
-    /// counts will be rendered (its explanation names them), a feed is given (the hygiene
-    /// SLIs read them) or SARIF is written.
+    /// What the walk keeps besides the counts: compact records when a gate on the scan's own
+    /// counts will be rendered (its explanation names them), every detail when that gate
+    /// reads one (`LoadedGate::want`), a feed is given (every hygiene SLI is published, the
+    /// ages too) or SARIF is written.
     pub(crate) want: Want,
     /// The feeds, loaded and checked before the scan.
     pub(crate) feeds: LoadedFeeds,
