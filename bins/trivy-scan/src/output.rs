@@ -334,7 +334,7 @@ pub(crate) async fn gate(
                 files.queries.as_ref(),
                 provider,
                 &window,
-                &[],
+                &files.history,
                 &opts,
             )
             .await

@@ -63,6 +63,9 @@ pub struct KevHit {
     pub due_date: Option<Date>,
     /// Known use in ransomware campaigns.
     pub ransomware: bool,
+    /// Its index in the summary's records (what explanations and fix plans name it by).
+    #[serde(skip)]
+    pub record: usize,
 }
 
 type Value<T> = Result<T, String>;
@@ -81,8 +84,6 @@ pub struct Hygiene {
     exceptions: [u64; 3],
     /// Counted findings listed in the KEV catalogue, in report order.
     pub kev_findings: Vec<KevHit>,
-    /// Where each of `kev_findings` is in the summary's records.
-    kev_at: Vec<usize>,
     /// Each scored finding's place in the records and its EPSS score (empty without scores).
     epss_scores: Vec<(usize, f64)>,
     epss_threshold: f64,
@@ -126,14 +127,12 @@ impl Hygiene {
         let records = &summary.records;
         let grype = is_grype(summary);
         let mut kev_findings = Vec::new();
-        let mut kev_at = Vec::new();
         let kev = match (opts.kev, grype) {
             (Some(cat), _) => {
                 let mut counts = SeverityCounts::new();
                 for (i, f) in records.iter().enumerate() {
                     if let Some(e) = cat.get(f.id) {
                         counts.add(f.severity);
-                        kev_at.push(i);
                         kev_findings.push(KevHit {
                             id: f.id.to_owned(),
                             severity: f.severity,
@@ -142,6 +141,7 @@ impl Hygiene {
                             date_added: Some(e.date_added),
                             due_date: Some(e.due_date),
                             ransomware: e.ransomware,
+                            record: i,
                         });
                     }
                 }
@@ -155,7 +155,6 @@ impl Hygiene {
                     .filter(|(_, f)| f.known_exploited == Some(true))
                 {
                     counts.add(f.severity);
-                    kev_at.push(i);
                     kev_findings.push(KevHit {
                         id: f.id.to_owned(),
                         severity: f.severity,
@@ -164,6 +163,7 @@ impl Hygiene {
                         date_added: None,
                         due_date: None,
                         ransomware: false,
+                        record: i,
                     });
                 }
                 Ok(counts)
@@ -270,7 +270,6 @@ impl Hygiene {
             max_age_days,
             exceptions,
             kev_findings,
-            kev_at,
             epss_scores: scores.unwrap_or_default(),
             epss_threshold: opts.epss_threshold,
             feeds,
@@ -285,24 +284,16 @@ impl Hygiene {
     pub fn keeping(&self, remaining: &[usize]) -> Self {
         let stays = |i: usize| remaining.binary_search(&i).is_ok();
         let mut h = self.clone();
-        let (at, hits): (Vec<usize>, Vec<KevHit>) = self
-            .kev_at
-            .iter()
-            .zip(&self.kev_findings)
-            .filter(|(i, _)| stays(**i))
-            .map(|(i, k)| (*i, k.clone()))
-            .unzip();
+        h.kev_findings.retain(|k| stays(k.record));
         if let Ok(counts) = &mut h.kev {
             *counts = SeverityCounts::new();
-            for k in &hits {
+            for k in &h.kev_findings {
                 counts.add(k.severity);
             }
         }
         if let Ok(n) = &mut h.kev_ransomware {
-            *n = hits.iter().filter(|k| k.ransomware).count() as u64;
+            *n = h.kev_findings.iter().filter(|k| k.ransomware).count() as u64;
         }
-        h.kev_at = at;
-        h.kev_findings = hits;
         h.epss_scores.retain(|(i, _)| stays(*i));
         if let Ok(n) = &mut h.epss_total {
             *n = epss_over(&h.epss_scores, h.epss_threshold).count() as u64;
@@ -341,11 +332,10 @@ impl Hygiene {
     }
 
     fn kev_where(&self, keep: impl Fn(&KevHit) -> bool) -> Vec<usize> {
-        self.kev_at
+        self.kev_findings
             .iter()
-            .zip(&self.kev_findings)
-            .filter(|(_, k)| keep(k))
-            .map(|(i, _)| *i)
+            .filter(|k| keep(k))
+            .map(|k| k.record)
             .collect()
     }
 
